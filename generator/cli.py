@@ -1,0 +1,115 @@
+"""The `incidentkb` command: parse arguments, run one step, turn our errors into a message and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from generator.findings import REPORTERS, IncidentKBError, UsageError, has_errors
+from generator.validate import KnowledgeBase, validate_knowledge_base
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+KINDS = ("incident", "near_miss", "maintenance")
+
+
+def find_root(start: Path) -> Path:
+    """The nearest folder (from `start` upwards) that holds incidents/ or services/; else `start`."""
+    for folder in (start, *start.parents):
+        if (folder / "incidents").is_dir() or (folder / "services").is_dir():
+            return folder
+    return start
+
+
+def _timestamp(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp: {value!r}") from None
+    if moment.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{value!r} needs an explicit offset, e.g. Z or +02:00")
+    return moment
+
+
+def _day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="incidentkb", description="A knowledge base of production incidents in git.")
+    parser.add_argument("--root", type=Path, help="the knowledge base folder (default: found from the current folder)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = commands.add_parser("validate", help="check records against the schemas and the policy rules")
+    validate.add_argument(
+        "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: every record)"
+    )
+    validate.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
+    validate.add_argument("--strict", action="store_true", help="treat overdue action items as errors")
+    validate.add_argument(
+        "--today", type=_day, help="the date overdue action items are judged against (default: today)"
+    )
+    validate.set_defaults(run=run_validate)
+
+    new = commands.add_parser("new", help="write a new incident record and print its path")
+    new.add_argument("--title", required=True, help="what customers experienced, in one sentence")
+    new.add_argument("--severity", required=True, choices=SEVERITIES)
+    new.add_argument(
+        "--service", dest="services", action="append", required=True, help="an affected service id (repeatable)"
+    )
+    new.add_argument("--kind", choices=KINDS, default="incident")
+    new.add_argument("--started-at", type=_timestamp, help="when it started (default: now, UTC)")
+    new.set_defaults(run=run_new)
+    return parser
+
+
+def _expand(paths: Sequence[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(path.rglob("*.yaml")))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"{path}: no such file or folder")
+    return files
+
+
+def run_validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    paths = _expand(args.paths) if args.paths else None
+    result = validate_knowledge_base(kb, today=args.today or date.today(), strict=args.strict, paths=paths)
+    output = REPORTERS[args.format](result.findings)
+    if output:
+        print(output)
+    return 1 if has_errors(result.findings) else 0
+
+
+def run_new(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.authoring import NewIncident, create_incident
+
+    started = args.started_at or datetime.now(UTC).replace(second=0)
+    path = create_incident(kb, NewIncident(args.title, args.severity, args.services, started, args.kind))
+    print(kb.display(path))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    kb = KnowledgeBase((args.root or find_root(Path.cwd())).resolve())
+    run: Callable[[argparse.Namespace, KnowledgeBase], int] = args.run
+    try:
+        return run(args, kb)
+    except IncidentKBError as exc:
+        print(f"incidentkb: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

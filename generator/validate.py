@@ -1,0 +1,462 @@
+"""Validation: the schema, then the policy rules a schema cannot express. Rules turn records into findings.
+
+Each semantic rule has a stable name (documented in docs/policy.md). Everything is collected for all files;
+nothing stops at the first error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from generator.findings import Finding, Severity
+from generator.loader import Document, LoadError, load_document
+from generator.schemas import compiled_validator
+
+INCIDENT_FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
+PHASES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
+OPEN_ACTION_STATUSES = ("open", "in_progress")
+POSTMORTEM_SEVERITIES = ("SEV1", "SEV2")
+
+
+@dataclass
+class ValidationResult:
+    """Every finding, plus the documents that passed the schema (the model is built from those)."""
+
+    findings: list[Finding] = field(default_factory=list)
+    incidents: list[Document] = field(default_factory=list)
+    services: list[Document] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity is Severity.ERROR for f in self.findings)
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Where the records of a knowledge base live."""
+
+    root: Path
+
+    @property
+    def incident_dir(self) -> Path:
+        return self.root / "incidents"
+
+    @property
+    def service_dir(self) -> Path:
+        return self.root / "services"
+
+    def incident_files(self) -> list[Path]:
+        return sorted(self.incident_dir.glob("*/*.yaml")) if self.incident_dir.is_dir() else []
+
+    def service_files(self) -> list[Path]:
+        return sorted(self.service_dir.glob("*.yaml")) if self.service_dir.is_dir() else []
+
+    def display(self, path: Path) -> str:
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(path)
+
+    def is_service_file(self, path: Path) -> bool:
+        return path.resolve().parent == self.service_dir.resolve()
+
+
+def validate_knowledge_base(
+    kb: KnowledgeBase, *, today: date, strict: bool = False, paths: Iterable[Path] | None = None
+) -> ValidationResult:
+    """Validate the given files (default: every record), with the whole knowledge base as context."""
+    all_services = kb.service_files()
+    selected = list(paths) if paths is not None else all_services + kb.incident_files()
+    result = ValidationResult()
+    service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
+    incident_docs = _load_all([p for p in selected if not kb.is_service_file(p)], "incident", kb, result)
+    known_services = {p.stem for p in all_services}
+    context = _Context(today=today, strict=strict, known_services=known_services)
+    for doc in service_docs:
+        result.findings.extend(check_service(doc, context))
+    result.findings.extend(check_service_graph(service_docs, known_services))
+    for doc in incident_docs:
+        result.findings.extend(check_incident(doc, context))
+    others = _other_incidents(kb, selected, validating_all=paths is None)
+    result.findings.extend(check_unique_ids(incident_docs, others))
+    result.findings.sort()
+    result.services, result.incidents = service_docs, incident_docs
+    return result
+
+
+def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> list[Document]:
+    valid = []
+    for path in paths:
+        try:
+            doc = load_document(path, kb.display(path))
+        except LoadError as exc:
+            result.findings.append(exc.finding)
+            continue
+        except OSError as exc:
+            result.findings.append(_finding(kb.display(path), 1, 1, "unreadable", f"cannot read file: {exc.strerror}"))
+            continue
+        errors = schema_findings(doc, kind)
+        result.findings.extend(errors)
+        if not errors:
+            valid.append(doc)
+    return valid
+
+
+def _other_incidents(kb: KnowledgeBase, selected: list[Path], validating_all: bool) -> list[Document]:
+    """When only some files are validated, the rest of the knowledge base still owns its ids."""
+    if validating_all:
+        return []
+    chosen = {p.resolve() for p in selected}
+    docs = []
+    for path in kb.incident_files():
+        if path.resolve() in chosen:
+            continue
+        try:
+            docs.append(load_document(path, kb.display(path)))
+        except (LoadError, OSError):
+            continue  # reported when that file itself is validated
+    return docs
+
+
+def schema_findings(doc: Document, kind: str) -> list[Finding]:
+    """Schema errors, each pointing at the value (or the unknown key) it concerns."""
+    validator = compiled_validator(kind)
+    if validator.is_valid(doc.data):  # the fast path: most files are valid, and errors are only walked when not
+        return []
+    findings = []
+    for error in validator.iter_errors(doc.data):
+        location = list(error.instance_path)
+        where = _json_path(location)
+        unexpected = getattr(error.kind, "unexpected", None)
+        if error.kind.name == "additionalProperties" and unexpected:
+            for key in unexpected:
+                line, column = doc.locate([*location, key], key=True)
+                findings.append(
+                    _finding(doc.path, line, column, "schema", f"{_json_path([*location, key])}: unknown key {key!r}")
+                )
+            continue
+        line, column = doc.locate(location)
+        findings.append(_finding(doc.path, line, column, "schema", f"{where}: {error.message}"))
+    return findings
+
+
+def _json_path(parts: list[str | int]) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(top level)"
+
+
+@dataclass(frozen=True)
+class _Context:
+    today: date
+    strict: bool
+    known_services: set[str]
+
+
+Rule = Callable[[Document, _Context], Iterator[Finding]]
+INCIDENT_RULES: list[Rule] = []
+SERVICE_RULES: list[Rule] = []
+
+
+def incident_rule(func: Rule) -> Rule:
+    INCIDENT_RULES.append(func)
+    return func
+
+
+def service_rule(func: Rule) -> Rule:
+    SERVICE_RULES.append(func)
+    return func
+
+
+def check_incident(doc: Document, context: _Context) -> list[Finding]:
+    return [finding for rule in INCIDENT_RULES for finding in rule(doc, context)]
+
+
+def check_service(doc: Document, context: _Context) -> list[Finding]:
+    return [finding for rule in SERVICE_RULES for finding in rule(doc, context)]
+
+
+def _finding(
+    path: str, line: int, column: int, rule: str, message: str, severity: Severity = Severity.ERROR
+) -> Finding:
+    return Finding(path, line, column, severity, rule, message)
+
+
+def _at(doc: Document, where: list[str | int], rule: str, message: str, severity: Severity = Severity.ERROR) -> Finding:
+    line, column = doc.locate(where)
+    return _finding(doc.path, line, column, rule, message, severity)
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value.replace("z", "Z"))
+
+
+# --- incident rules -----------------------------------------------------------------------------------------
+
+
+@incident_rule
+def id_matches_file_name(doc: Document, _: _Context) -> Iterator[Finding]:
+    name = Path(doc.path).name
+    match = INCIDENT_FILE_NAME.match(name)
+    if not match:
+        yield _at(doc, [], "id-filename", f"file name {name!r} must read <YYYY-MM-DD>-<slug>.yaml (lower-case slug)")
+        return
+    file_date = match["date"]
+    folder = Path(doc.path).parent.name
+    if folder != file_date[:4]:
+        yield _at(
+            doc,
+            ["id"],
+            "id-filename",
+            f"a file dated {file_date} belongs in incidents/{file_date[:4]}/, not in {folder!r}",
+        )
+    record_id = doc.data["id"]
+    if record_id.split("-")[1] != file_date[:4]:
+        yield _at(doc, ["id"], "id-filename", f"id {record_id} does not match the year of the file name {name!r}")
+    started = doc.data.get("started_at")
+    if started and started[:10] != file_date:
+        yield _at(
+            doc, ["started_at"], "id-filename", f"started_at is {started[:10]} but the file name is dated {file_date}"
+        )
+
+
+@incident_rule
+def services_exist(doc: Document, context: _Context) -> Iterator[Finding]:
+    for index, service in enumerate(doc.data["services"]):
+        if service not in context.known_services:
+            yield _at(
+                doc, ["services", index], "unknown-service", f"service {service!r} has no file services/{service}.yaml"
+            )
+    for index, window in enumerate(doc.data.get("impact") or []):
+        if window["service"] not in doc.data["services"]:
+            yield _at(
+                doc,
+                ["impact", index, "service"],
+                "unknown-service",
+                f"impact names {window['service']!r}, which is not in this incident's services",
+            )
+
+
+@incident_rule
+def phases_in_order(doc: Document, _: _Context) -> Iterator[Finding]:
+    previous: tuple[str, datetime] | None = None
+    for phase in PHASES:
+        moment = parse_time(doc.data.get(phase))
+        if moment is None:
+            continue  # unknown: nothing to compare
+        if previous and moment < previous[1]:
+            yield _at(
+                doc,
+                [phase],
+                "time-order",
+                f"{phase} ({doc.data[phase]}) is before {previous[0]} ({doc.data[previous[0]]})",
+            )
+        previous = (phase, moment)
+
+
+@incident_rule
+def status_consistent(doc: Document, _: _Context) -> Iterator[Finding]:
+    data = doc.data
+    if data["status"] == "resolved" and "resolved_at" not in data:
+        yield _at(
+            doc,
+            ["status"],
+            "resolved-at-required",
+            "a resolved incident needs resolved_at (null if the time is truly unknown)",
+        )
+    if data["status"] != "resolved" and data.get("resolved_at"):
+        yield _at(doc, ["resolved_at"], "resolved-at-required", f"resolved_at is set but status is {data['status']!r}")
+
+
+@incident_rule
+def impact_windows_valid(doc: Document, _: _Context) -> Iterator[Finding]:
+    data = doc.data
+    started, resolved = parse_time(data.get("started_at")), parse_time(data.get("resolved_at"))
+    for index, window in enumerate(data.get("impact") or []):
+        start, end = parse_time(window["start"]), parse_time(window.get("end"))
+        if end is None and data["status"] == "resolved":
+            yield _at(
+                doc, ["impact", index], "open-impact", "a resolved incident cannot have an impact window without an end"
+            )
+        if end is not None and end <= start:
+            yield _at(
+                doc,
+                ["impact", index, "end"],
+                "impact-window",
+                f"impact window ends ({window['end']}) before it starts ({window['start']})",
+            )
+        if started is not None and start < started:
+            yield _at(
+                doc,
+                ["impact", index, "start"],
+                "impact-window",
+                f"impact starts ({window['start']}) before the incident started ({data['started_at']})",
+            )
+        if resolved is not None and end is not None and end > resolved:
+            yield _at(
+                doc,
+                ["impact", index, "end"],
+                "impact-window",
+                f"impact ends ({window['end']}) after the incident was resolved ({data['resolved_at']})",
+            )
+    if data["kind"] == "near_miss":
+        for index, window in enumerate(data.get("impact") or []):
+            if window["level"] != "degraded_performance":
+                yield _at(
+                    doc,
+                    ["impact", index, "level"],
+                    "near-miss-impact",
+                    "a near miss did not affect customers; record it as an incident or lower the level",
+                )
+
+
+@incident_rule
+def updates_in_order(doc: Document, _: _Context) -> Iterator[Finding]:
+    for key, field_name in (("updates", "at"), ("timeline", "at")):
+        entries = doc.data.get(key) or []
+        for index in range(1, len(entries)):
+            if parse_time(entries[index][field_name]) < parse_time(entries[index - 1][field_name]):  # type: ignore[operator]
+                yield _at(
+                    doc,
+                    [key, index, field_name],
+                    f"{key}-order",
+                    f"{key} must be in time order: this entry is earlier than the one before",
+                )
+
+
+@incident_rule
+def containment_applied_before_removed(doc: Document, _: _Context) -> Iterator[Finding]:
+    for index, action in enumerate(doc.data.get("containment") or []):
+        applied, removed = parse_time(action.get("applied_at")), parse_time(action.get("removed_at"))
+        if applied and removed and removed < applied:
+            yield _at(
+                doc,
+                ["containment", index, "removed_at"],
+                "containment-order",
+                f"removed ({action['removed_at']}) before it was applied ({action['applied_at']})",
+            )
+
+
+@incident_rule
+def postmortem_complete(doc: Document, _: _Context) -> Iterator[Finding]:
+    data = doc.data
+    if data["status"] != "resolved" or data["severity"] not in POSTMORTEM_SEVERITIES or data["kind"] != "incident":
+        return
+    label = f"a resolved {data['severity']}"
+    root_cause = data.get("root_cause")
+    if not root_cause or not root_cause.get("description") or not root_cause.get("five_whys"):
+        yield _at(
+            doc,
+            ["root_cause"] if "root_cause" in data else [],
+            "root-cause-required",
+            f"{label} needs a root_cause with a description and its five_whys",
+        )
+    items = data.get("action_items") or []
+    if not 2 <= len(items) <= 4:
+        yield _at(
+            doc,
+            ["action_items"] if "action_items" in data else [],
+            "action-items-count",
+            f"{label} needs 2 to 4 action items (has {len(items)}); more than that and none get done",
+        )
+    for index, item in enumerate(items):
+        for key in ("owner", "due"):
+            if not item.get(key):
+                yield _at(
+                    doc,
+                    ["action_items", index],
+                    "action-item-owner",
+                    f"action item {item['title']!r} needs an {key}"
+                    if key == "owner"
+                    else f"action item {item['title']!r} needs a due date",
+                )
+    if not data.get("updates"):
+        yield _at(doc, [], "public-update-required", f"{label} needs at least one public customer update")
+
+
+@incident_rule
+def action_items_not_overdue(doc: Document, context: _Context) -> Iterator[Finding]:
+    severity = Severity.ERROR if context.strict else Severity.WARNING
+    for index, item in enumerate(doc.data.get("action_items") or []):
+        due = item.get("due")
+        if due and item["status"] in OPEN_ACTION_STATUSES and date.fromisoformat(due) < context.today:
+            yield _at(
+                doc,
+                ["action_items", index, "due"],
+                "action-item-overdue",
+                f"action item {item['title']!r} was due {due} and is still {item['status']}",
+                severity,
+            )
+
+
+# --- service rules ------------------------------------------------------------------------------------------
+
+
+@service_rule
+def service_id_matches_file(doc: Document, _: _Context) -> Iterator[Finding]:
+    stem = Path(doc.path).stem
+    if doc.data["id"] != stem:
+        yield _at(doc, ["id"], "service-id-filename", f"id {doc.data['id']!r} must equal the file name {stem!r}")
+
+
+@service_rule
+def public_name_when_listed(doc: Document, _: _Context) -> Iterator[Finding]:
+    public = doc.data["public"]
+    if public["listed"] and not public.get("name"):
+        yield _at(doc, ["public"], "public-name-required", "a service listed in the public report needs public.name")
+
+
+@service_rule
+def dependencies_exist(doc: Document, context: _Context) -> Iterator[Finding]:
+    for index, dependency in enumerate(doc.data.get("depends_on") or []):
+        if dependency not in context.known_services:
+            yield _at(
+                doc,
+                ["depends_on", index],
+                "unknown-service",
+                f"depends on {dependency!r}, which has no file services/{dependency}.yaml",
+            )
+        elif dependency == doc.data["id"]:
+            yield _at(doc, ["depends_on", index], "dependency-cycle", "a service cannot depend on itself")
+
+
+def check_service_graph(docs: list[Document], known: set[str]) -> Iterator[Finding]:
+    """Dependency cycles make blast radius and escalation ambiguous: report each service on a cycle once."""
+    graph = {doc.data["id"]: [d for d in doc.data.get("depends_on") or [] if d in known] for doc in docs}
+    by_id = {doc.data["id"]: doc for doc in docs}
+    for service_id, doc in by_id.items():
+        if _reaches(graph, service_id, service_id):
+            yield _at(
+                doc, ["depends_on"], "dependency-cycle", f"{service_id!r} depends on itself through its dependencies"
+            )
+
+
+def _reaches(graph: dict[str, list[str]], start: str, target: str) -> bool:
+    seen: set[str] = set()
+    stack = [d for d in graph.get(start, []) if d != start]
+    while stack:
+        node = stack.pop()
+        if node == target:
+            return True
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph.get(node, []))
+    return False
+
+
+def check_unique_ids(reported: list[Document], others: list[Document]) -> Iterator[Finding]:
+    """The first file (by path; files outside the selection first) owns an id; later users are reported."""
+    owners: dict[str, str] = {}
+    for doc in sorted(others, key=lambda d: d.path):
+        owners.setdefault(doc.data.get("id"), doc.path)  # type: ignore[arg-type]
+    for doc in sorted(reported, key=lambda d: d.path):
+        record_id = doc.data["id"]
+        if record_id in owners:
+            yield _at(doc, ["id"], "id-unique", f"id {record_id} is already used by {owners[record_id]}")
+        else:
+            owners[record_id] = doc.path
