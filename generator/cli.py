@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from generator.findings import REPORTERS, IncidentKBError, UsageError, has_errors
+from generator.findings import REPORTERS, IncidentKBError, InvalidRecordsError, UsageError, format_text, has_errors
 from generator.validate import KnowledgeBase, validate_knowledge_base
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
@@ -65,7 +65,32 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--kind", choices=KINDS, default="incident")
     new.add_argument("--started-at", type=_timestamp, help="when it started (default: now, UTC)")
     new.set_defaults(run=run_new)
+
+    generate = commands.add_parser("generate", help="write the generated pages (Markdown, SVG) without MkDocs")
+    generate.add_argument("--out", type=Path, required=True, help="folder to write the pages into")
+    _add_as_of(generate)
+    generate.set_defaults(run=run_generate)
+
+    build = commands.add_parser("build", help="validate, generate and build the site with MkDocs (strict)")
+    build.add_argument("--site-dir", type=Path, help="where to write the site (default: site/ of the knowledge base)")
+    build.add_argument(
+        "--config-file", type=Path, help="MkDocs configuration (default: mkdocs.yml of the knowledge base)"
+    )
+    _add_as_of(build)
+    build.set_defaults(run=run_build)
+
+    serve = commands.add_parser("serve", help="live preview: rebuilds when a record changes")
+    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
+    serve.set_defaults(run=run_serve)
     return parser
+
+
+def _add_as_of(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--as-of",
+        type=_timestamp,
+        help="the cut-off for ongoing incidents and overdue items (default: now); fixes the output for reproducible builds",
+    )
 
 
 def _expand(paths: Sequence[Path]) -> list[Path]:
@@ -98,12 +123,50 @@ def run_new(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     return 0
 
 
+def run_generate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.site import generate_internal, write_pages
+
+    pages, warnings = generate_internal(kb, args.as_of or datetime.now(UTC))
+    _print_warnings(warnings)
+    write_pages(pages, args.out)
+    print(f"wrote {len(pages)} generated files to {args.out}")
+    return 0
+
+
+def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.site import build_with_mkdocs, generate_internal
+
+    config_file = args.config_file or kb.root / "mkdocs.yml"
+    site_dir = args.site_dir or kb.root / "site"
+    pages, warnings = generate_internal(kb, args.as_of or datetime.now(UTC))
+    _print_warnings(warnings)
+    build_with_mkdocs(config_file, site_dir, pages)
+    print(f"built {site_dir}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from mkdocs.commands.serve import serve
+
+    serve(config_file=str(kb.root / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True)
+    return 0
+
+
+def _print_warnings(findings: list) -> None:  # type: ignore[type-arg]
+    if findings:
+        print(format_text(findings), file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     kb = KnowledgeBase((args.root or find_root(Path.cwd())).resolve())
     run: Callable[[argparse.Namespace, KnowledgeBase], int] = args.run
     try:
         return run(args, kb)
+    except InvalidRecordsError as exc:
+        print(format_text(exc.findings), file=sys.stderr)
+        print("incidentkb: error: the knowledge base is invalid; nothing was built", file=sys.stderr)
+        return exc.exit_code
     except IncidentKBError as exc:
         print(f"incidentkb: error: {exc}", file=sys.stderr)
         return exc.exit_code

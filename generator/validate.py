@@ -14,6 +14,7 @@ from pathlib import Path
 
 from generator.findings import Finding, Severity
 from generator.loader import Document, LoadError, load_document
+from generator.model import parse_time
 from generator.schemas import compiled_validator
 
 INCIDENT_FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
@@ -190,10 +191,6 @@ def _finding(
 def _at(doc: Document, where: list[str | int], rule: str, message: str, severity: Severity = Severity.ERROR) -> Finding:
     line, column = doc.locate(where)
     return _finding(doc.path, line, column, rule, message, severity)
-
-
-def parse_time(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value.replace("z", "Z"))
 
 
 # --- incident rules -----------------------------------------------------------------------------------------

@@ -1,0 +1,1 @@
+"""Render: records and analyses to `{path: content}` (Markdown, SVG, Atom, JSON) through Jinja2 templates."""

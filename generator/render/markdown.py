@@ -1,0 +1,195 @@
+"""The Jinja2 environment for Markdown pages, with escaping on by default.
+
+Record text is untrusted: an author (or a pasted log line) can hold `<script>`, `[x](javascript:...)` or
+`{{ }}`. Every `{{ value }}` in a Markdown template passes through `finalize`, which HTML-escapes it and
+backslash-escapes Markdown syntax, so it always renders as the visible text that was written. Values the
+generator itself builds (links to other pages, front matter) are wrapped in `Trusted` to pass unchanged.
+Record values are only ever data to templates, never template source, so `{{ }}` in a record is never evaluated.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from datetime import UTC, date, datetime
+from typing import Any
+from urllib.parse import quote
+
+from jinja2 import ChainableUndefined, Environment, PackageLoader, StrictUndefined, Undefined
+from markupsafe import Markup
+
+Trusted = Markup  # a string that is already safe Markdown (built by the generator, not taken from a record)
+
+# Every ASCII punctuation character that Markdown or its extensions give meaning to. pymdownx.escapeall
+# (enabled in mkdocs.yml) lets any of them be escaped with a backslash.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=^:$@%\"'/;,?])")
+
+
+def escape_markdown(text: str) -> str:
+    """Text that renders in Markdown exactly as written: no HTML, no links, no emphasis, no extensions."""
+    escaped = html.escape(text, quote=False)  # & < > become entities first, so no raw HTML survives
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
+    # The entities' own '&' and ';' must stay intact: undo the escape inside them.
+    return re.sub(r"&(amp|lt|gt)\\;", r"&\1;", escaped)
+
+
+def _known(value: Any) -> Any:
+    """A key the record does not have reads as None: optional fields are often absent."""
+    return None if isinstance(value, Undefined) else value
+
+
+def finalize(value: Any) -> Any:
+    value = _known(value)
+    if isinstance(value, Markup):
+        return str(value)
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str):
+        return escape_markdown(value)
+    return value
+
+
+def oneline(text: str | None) -> str | None:
+    """For table cells: collapse line breaks so a cell cannot break the table."""
+    text = _known(text)
+    return None if text is None else " ".join(text.split())
+
+
+def paragraphs(text: str | None) -> Markup:
+    """Multi-line prose: each line escaped, blank lines kept as paragraph breaks, single breaks as line breaks."""
+    text = _known(text)
+    if text is None:
+        return Markup("_unknown_")
+    blocks = [block.strip() for block in re.split(r"\n\s*\n", text.strip())]
+    return Markup("\n\n".join("  \n".join(escape_markdown(line) for line in b.splitlines()) for b in blocks if b))
+
+
+def codeblock(text: str | None) -> Markup:
+    """A fenced code block; the fence is longer than any backtick run inside, so the text cannot close it."""
+    text = _known(text)
+    if not text:
+        return Markup("")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return Markup(f"{fence}text\n{text}\n{fence}")
+
+
+def code(text: str | None) -> Markup:
+    """An inline code span; Markdown shows its content literally, so only the backtick fence needs care."""
+    text = _known(text)
+    if not text:
+        return Markup("")
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    return Markup(f"{fence} {oneline(text)} {fence}")
+
+
+def when(moment: datetime | None) -> str | None:
+    """A timestamp in UTC, to the minute (to the second when seconds are set)."""
+    moment = _known(moment)
+    if moment is None:
+        return None
+    utc = moment.astimezone(UTC)
+    return utc.strftime("%Y-%m-%d %H:%M:%S UTC" if utc.second else "%Y-%m-%d %H:%M UTC")
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def duration(minutes: float | None) -> str | None:
+    """Minutes as a short human duration: 35 min, 2 h 05 min, 3 d 4 h."""
+    minutes = _known(minutes)
+    if minutes is None:
+        return None
+    total = round(minutes)
+    if abs(minutes) < 1 and minutes:
+        return f"{round(minutes * 60)} s"
+    sign = "-" if total < 0 else ""
+    total = abs(total)
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        return f"{sign}{days} d {hours} h"
+    if hours:
+        return f"{sign}{hours} h {mins:02d} min"
+    return f"{sign}{mins} min"
+
+
+def label(value: str | None) -> str | None:
+    """An enum value as words: root_cause_fix -> root cause fix."""
+    value = _known(value)
+    return None if value is None else value.replace("_", " ")
+
+
+def link(text: str, target: str) -> Markup:
+    """A Markdown link whose text is escaped and whose target is a generated relative path."""
+    return Markup(f"[{escape_markdown(text)}]({quote(target, safe='/#.-_')})")
+
+
+def url_link(text: str, url: str) -> Markup:
+    """A link to an external http(s) address from a record (the schema allows only http and https)."""
+    if not re.match(r"^https?://", url):
+        return Markup(escape_markdown(f"{text} ({url})"))
+    return Markup(f"[{escape_markdown(text)}](<{quote(url, safe=':/?#[]@!$&*+,;=%~')}>)")
+
+
+def front_matter_value(value: Any) -> Markup:
+    """A front-matter value: HTML-escaped, because themes print `title` and `description` into the page unescaped
+    (MkDocs' theme templates do not autoescape), then JSON-encoded, which is valid YAML."""
+    return Markup(json.dumps(_html_escaped(_known(value)), ensure_ascii=False))
+
+
+def _html_escaped(value: Any) -> Any:
+    if isinstance(value, str):
+        return html.escape(value, quote=True)
+    if isinstance(value, list | tuple):
+        return [_html_escaped(item) for item in value]
+    return value
+
+
+def percent(fraction: float | None, digits: int = 3) -> str | None:
+    return None if fraction is None else f"{fraction * 100:.{digits}f}%"
+
+
+def markdown_environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("generator", "templates"),
+        undefined=ChainableUndefined,  # absent optional record keys read as unknown, not as an error
+        finalize=finalize,
+        autoescape=False,  # finalize does Markdown-aware escaping; HTML autoescape would not stop Markdown links
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(
+        codeblock=codeblock,
+        code=code,
+        oneline=oneline,
+        paragraphs=paragraphs,
+        when=when,
+        day=day,
+        duration=duration,
+        label=label,
+        fm=front_matter_value,
+        percent=percent,
+    )
+    env.globals.update(link=link, url_link=url_link)
+    return env
+
+
+def svg_environment() -> Environment:
+    """SVG is XML: ordinary HTML autoescaping is the right escaping there."""
+    env = Environment(
+        loader=PackageLoader("generator", "templates"),
+        undefined=StrictUndefined,
+        autoescape=True,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(when=when, duration=duration, label=label)
+    return env
