@@ -33,6 +33,15 @@ def _timestamp(value: str) -> datetime:
     return moment
 
 
+def _month(value: str) -> tuple[int, int]:
+    try:
+        year, month = (int(part) for part in value.split("-"))
+        date(year, month, 1)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {value!r}") from None
+    return year, month
+
+
 def _day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -76,8 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--config-file", type=Path, help="MkDocs configuration (default: mkdocs.yml of the knowledge base)"
     )
+    build.add_argument(
+        "--public", action="store_true", help="build the public availability site instead (default dir: public-site/)"
+    )
     _add_as_of(build)
     build.set_defaults(run=run_build)
+
+    report = commands.add_parser("report", help="print the availability report of one month")
+    report.add_argument("month", type=_month, metavar="MONTH", help="YYYY-MM")
+    report.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    _add_as_of(report)
+    report.set_defaults(run=run_report)
 
     serve = commands.add_parser("serve", help="live preview: rebuilds when a record changes")
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
@@ -134,15 +152,54 @@ def run_generate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
 
 def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from generator.site import build_with_mkdocs, generate_internal
+    from generator.site import build_public_site, build_with_mkdocs, generate_internal, generate_public
 
-    config_file = args.config_file or kb.root / "mkdocs.yml"
-    site_dir = args.site_dir or kb.root / "site"
-    pages, warnings = generate_internal(kb, args.as_of or datetime.now(UTC))
-    _print_warnings(warnings)
-    build_with_mkdocs(config_file, site_dir, pages)
+    _log_mkdocs_warnings()
+    as_of = args.as_of or datetime.now(UTC)
+    if args.public:
+        site_dir = (args.site_dir or kb.root / "public-site").resolve()
+        public_pages, settings, warnings = generate_public(kb, as_of)
+        _print_warnings(warnings)
+        build_public_site(public_pages, settings, site_dir)
+    else:
+        site_dir = args.site_dir or kb.root / "site"
+        pages, warnings = generate_internal(kb, as_of)
+        _print_warnings(warnings)
+        build_with_mkdocs(args.config_file or kb.root / "mkdocs.yml", site_dir, pages)
     print(f"built {site_dir}")
     return 0
+
+
+def run_report(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    import json
+
+    from generator.analyze.report import monthly_report, report_json
+    from generator.render.public_pages import render_reports
+    from generator.site import load_knowledge_base
+
+    as_of = args.as_of or datetime.now(UTC)
+    loaded = load_knowledge_base(kb, as_of)
+    year, month = args.month
+    settings = loaded.settings
+    report = monthly_report(loaded.public, year, month, zone=settings.zone, weights=settings.weights, cutoff=as_of)
+    if report is None:
+        raise UsageError(f"{year:04d}-{month:02d} has not begun at {as_of.isoformat()}")
+    if args.format == "json":
+        print(json.dumps(report_json(report), indent=2))
+    else:
+        pages = render_reports([report], company=settings.company, incident_base="../history/")
+        print(pages[f"reports/{report.month}.md"], end="")
+    return 0
+
+
+def _log_mkdocs_warnings() -> None:
+    """MkDocs reports through logging; show its warnings and errors (strict mode turns them into failures)."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("mkdocs: %(levelname)s: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logging.getLogger("mkdocs").addHandler(handler)
 
 
 def run_serve(args: argparse.Namespace, kb: KnowledgeBase) -> int:

@@ -16,7 +16,7 @@ import jsonschema_rs
 
 from generator.findings import BuildError
 
-RECORD_KINDS = ("incident", "service")
+RECORD_KINDS = ("incident", "service", "settings")
 PUBLIC_MARK = "x-public"
 
 

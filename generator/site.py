@@ -15,10 +15,17 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from generator.findings import BuildError, Finding, InvalidRecordsError, has_errors
+from generator.analyze.availability import ImpactWindow, service_month
+from generator.analyze.report import MonthlyReport, monthly_report, report_months
+from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.model import KnowledgeBaseModel, build_model
+from generator.public import PublicModel, build_public_model
 from generator.render.pages import SiteInputs, render_internal
+from generator.render.public_pages import public_mkdocs_config, render_public_site, render_reports
+from generator.settings import Settings, load_settings
 from generator.validate import KnowledgeBase, validate_knowledge_base
+
+RUNBOOK_MONTHS = 3
 
 log = logging.getLogger("mkdocs.plugins.incidentkb")
 
@@ -26,22 +33,101 @@ log = logging.getLogger("mkdocs.plugins.incidentkb")
 @dataclass(frozen=True)
 class Loaded:
     model: KnowledgeBaseModel
+    public: PublicModel  # projected from the records through the schemas' x-public marks
+    settings: Settings
     findings: list[Finding]  # warnings only: errors raise
 
 
-def load_model(kb: KnowledgeBase, as_of: datetime) -> Loaded:
-    """Validated records as a model; an invalid knowledge base raises with every finding."""
+def load_knowledge_base(kb: KnowledgeBase, as_of: datetime) -> Loaded:
+    """Validated records as the internal and the public model; an invalid knowledge base raises with every finding."""
+    if as_of.tzinfo is None:
+        raise UsageError("the cut-off needs an explicit offset")
+    settings = load_settings(kb.root)
     result = validate_knowledge_base(kb, today=as_of.date())
     if has_errors(result.findings):
         raise InvalidRecordsError(result.findings)
-    return Loaded(build_model(result.incidents, result.services), result.findings)
+    return Loaded(
+        build_model(result.incidents, result.services),
+        build_public_model(result.incidents, result.services),
+        settings,
+        result.findings,
+    )
+
+
+def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime) -> list[MonthlyReport]:
+    reports = (
+        monthly_report(public, year, month, zone=settings.zone, weights=settings.weights, cutoff=as_of)
+        for year, month in report_months(public, as_of, settings.zone)
+    )
+    return [r for r in reports if r is not None]
+
+
+def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
+    """Each service's availability in its most recent months (internal services included)."""
+    windows = [
+        ImpactWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
+        for i in loaded.model.incidents
+        for w in i.impact
+    ]
+    figures: dict[str, list[object]] = {}
+    for service in loaded.model.services:
+        recent = [
+            service_month(
+                service.id,
+                service.slo,
+                windows,
+                y,
+                m,
+                cutoff=as_of,
+                tz=loaded.settings.zone,
+                weights=loaded.settings.weights,
+            )
+            for y, m in months[-RUNBOOK_MONTHS:]
+        ]
+        figures[service.id] = [f for f in reversed(recent) if f is not None]
+    return figures
 
 
 def generate_internal(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str], list[Finding]]:
     """The internal site's generated pages, `{path: content}`, and the validation warnings."""
-    loaded = load_model(kb, as_of)
-    inputs = SiteInputs(model=loaded.model, today=as_of.date(), cutoff=as_of)
-    return render_internal(inputs), loaded.findings
+    loaded = load_knowledge_base(kb, as_of)
+    reports = monthly_reports(loaded.public, loaded.settings, as_of)
+    weights = loaded.settings.weights
+    inputs = SiteInputs(
+        model=loaded.model,
+        today=as_of.date(),
+        cutoff=as_of,
+        availability=runbook_availability(loaded, report_months(loaded.public, as_of, loaded.settings.zone), as_of),
+        weights={
+            "major_outage": weights.major_outage,
+            "partial_outage": weights.partial_outage,
+            "degraded_performance": weights.degraded_performance,
+        },
+    )
+    pages = render_internal(inputs)
+    pages.update(render_reports(reports, company=loaded.settings.company, incident_base="../incidents/"))
+    return dict(sorted(pages.items())), loaded.findings
+
+
+def generate_public(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str], Settings, list[Finding]]:
+    """The public site's whole docs folder, built from the public projection only."""
+    loaded = load_knowledge_base(kb, as_of)
+    public, settings = loaded.public, loaded.settings
+    return (
+        render_public_site(public, monthly_reports(public, settings, as_of), settings, as_of),
+        settings,
+        loaded.findings,
+    )
+
+
+def build_public_site(pages: Mapping[str, str], settings: Settings, site_dir: Path) -> None:
+    """Write the public docs folder and its own MkDocs configuration to a temporary folder and build them."""
+    with tempfile.TemporaryDirectory(prefix="incidentkb-public-") as scratch:
+        docs = Path(scratch) / "docs"
+        write_pages(pages, docs)
+        config_file = Path(scratch) / "mkdocs.yml"
+        config_file.write_text(public_mkdocs_config(settings, str(docs), str(site_dir)), encoding="utf-8")
+        build_with_mkdocs(config_file, site_dir, None)
 
 
 def write_pages(pages: Mapping[str, str], out_dir: Path) -> None:
@@ -52,8 +138,8 @@ def write_pages(pages: Mapping[str, str], out_dir: Path) -> None:
         target.write_text(content, encoding="utf-8")
 
 
-def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str]) -> None:
-    """Run `mkdocs build --strict` with our pre-generated pages, into `site_dir`, atomically."""
+def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str] | None) -> None:
+    """Run `mkdocs build --strict` into `site_dir`, atomically; `pages` go to the incidentkb plugin if given."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, MkDocsException
@@ -63,10 +149,11 @@ def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
     try:
         config = load_config(str(config_file), strict=True, site_dir=str(staging))
-        plugin = config.plugins.get("incidentkb")
-        if plugin is None:
-            raise BuildError(f"{config_file}: the 'incidentkb' plugin is not listed under plugins")
-        plugin.supplied_pages = dict(pages)  # type: ignore[attr-defined]
+        if pages is not None:
+            plugin = config.plugins.get("incidentkb")
+            if plugin is None:
+                raise BuildError(f"{config_file}: the 'incidentkb' plugin is not listed under plugins")
+            plugin.supplied_pages = dict(pages)  # type: ignore[attr-defined]
         build(config)
     except (Abort, ConfigurationError, MkDocsException) as exc:
         shutil.rmtree(staging, ignore_errors=True)

@@ -178,3 +178,63 @@ def bar_chart(title: str, description: str, data: list[tuple[str, float, str]], 
             unit=unit,
         )
     )
+
+
+UPTIME_COLOURS = {
+    "none": "#2e7d32",  # no impact
+    "degraded": "#9e9d24",  # degraded performance only: shown, not downtime
+    "maintenance": "#1e88e5",
+    "minor": "#ef6c00",  # downtime up to 30 weighted minutes
+    "major": "#c62828",  # more than 30 weighted minutes
+    "future": "#cfd8dc",  # not measured yet
+}
+
+
+@dataclass(frozen=True)
+class UptimeBar:
+    x: float
+    colour: str
+    text: str
+
+
+def uptime_class(downtime: float, worst: str | None, maintenance: float, measured: float) -> str:
+    if measured <= 0:
+        return "future"
+    if downtime > 30:
+        return "major"
+    if downtime > 0:
+        return "minor"
+    if worst is not None:
+        return "degraded"
+    return "maintenance" if maintenance > 0 else "none"
+
+
+def uptime_bars(title: str, days: list[tuple[str, float, str | None, float, float]]) -> str:
+    """One bar a day (day, downtime minutes, worst level, maintenance minutes, measured minutes)."""
+    bar_width, gap = 6.0, 2.0
+    bars = []
+    described = []
+    for index, (day, downtime, worst, maintenance, measured) in enumerate(days):
+        kind = uptime_class(downtime, worst, maintenance, measured)
+        text = f"{day}: " + (
+            "not measured yet"
+            if kind == "future"
+            else f"{downtime:.0f} min downtime" + (f", worst {worst.replace('_', ' ')}" if worst else "")
+        )
+        bars.append(UptimeBar(round(index * (bar_width + gap), 1), UPTIME_COLOURS[kind], text))
+        if kind not in ("none", "future"):
+            described.append(text)
+    description = "Days with impact: " + ("; ".join(described) if described else "none") + "."
+    return (
+        svg_environment()
+        .get_template("charts/uptime.svg.j2")
+        .render(
+            title=title,
+            description=description,
+            bars=bars,
+            bar_width=bar_width,
+            width=round(len(days) * (bar_width + gap) - gap, 1) if days else 10,
+            first=days[0][0] if days else "",
+            last=days[-1][0] if days else "",
+        )
+    )

@@ -21,17 +21,16 @@ from markupsafe import Markup
 
 Trusted = Markup  # a string that is already safe Markdown (built by the generator, not taken from a record)
 
-# Every ASCII punctuation character that Markdown or its extensions give meaning to. pymdownx.escapeall
-# (enabled in mkdocs.yml) lets any of them be escaped with a backslash.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=^:$@%\"'/;,?])")
+# The punctuation that Markdown or a pymdownx extension gives meaning to: links and images, emphasis, code,
+# headings and lists, tables, attribute lists, admonitions (!!!), details (???), tabs (===), snippets (--8<--),
+# definition lists and emoji (:). pymdownx.escapeall (in mkdocs.yml) makes a backslash escape valid for each.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=^:?])")
 
 
 def escape_markdown(text: str) -> str:
     """Text that renders in Markdown exactly as written: no HTML, no links, no emphasis, no extensions."""
     escaped = html.escape(text, quote=False)  # & < > become entities first, so no raw HTML survives
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
-    # The entities' own '&' and ';' must stay intact: undo the escape inside them.
-    return re.sub(r"&(amp|lt|gt)\\;", r"&\1;", escaped)
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
 
 
 def _known(value: Any) -> Any:
@@ -151,6 +150,27 @@ def _html_escaped(value: Any) -> Any:
     return value
 
 
+def local_when(moment: datetime | None) -> str | None:
+    """A report heading's time, in the report's time zone: October 14 09:12 UTC."""
+    moment = _known(moment)
+    if moment is None:
+        return None
+    return f"{moment.strftime('%B')} {moment.day} {moment.strftime('%H:%M')} {moment.tzname()}"
+
+
+def minutes_words(minutes: float | None) -> str | None:
+    """A duration for customers, to the minute: 35 minutes, 1 hour 5 minutes, 2 days 3 hours."""
+    minutes = _known(minutes)
+    if minutes is None:
+        return None
+    total = round(minutes)
+    days, rest = divmod(total, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (mins, "minute")] if not days else [(days, "day"), (hours, "hour")]
+    words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
+    return " ".join(words) if words else "less than a minute"
+
+
 def percent(fraction: float | None, digits: int = 3) -> str | None:
     return None if fraction is None else f"{fraction * 100:.{digits}f}%"
 
@@ -176,6 +196,8 @@ def markdown_environment() -> Environment:
         label=label,
         fm=front_matter_value,
         percent=percent,
+        local_when=local_when,
+        minutes_words=minutes_words,
     )
     env.globals.update(link=link, url_link=url_link)
     return env

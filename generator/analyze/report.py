@@ -1,0 +1,174 @@
+"""The monthly availability report, computed from the public model only (no internal field reaches it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from generator.analyze.availability import (
+    DayFigure,
+    ImpactWindow,
+    ServiceMonth,
+    Weights,
+    daily_downtime,
+    month_bounds,
+    service_month,
+)
+from generator.public import PublicIncident, PublicModel, PublicService
+
+UPTIME_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ReportIncident:
+    incident: PublicIncident
+    start: datetime  # first impact, in the report's time zone
+    end: datetime | None  # last impact end, None while ongoing
+    duration_minutes: float  # from first impact to last end (to the cut-off while ongoing)
+    services: tuple[PublicService, ...]
+
+    @property
+    def ongoing(self) -> bool:
+        return self.end is None
+
+
+@dataclass(frozen=True)
+class ServiceReport:
+    service: PublicService
+    month: ServiceMonth
+    days: tuple[DayFigure, ...]  # the 90 days ending with the month (or the cut-off)
+
+
+@dataclass(frozen=True)
+class MonthlyReport:
+    month: str  # YYYY-MM
+    first_day: date
+    timezone: str
+    weights: Weights
+    cutoff: datetime
+    complete: bool  # False for the current month: figures run to the cut-off
+    services: tuple[ServiceReport, ...]
+    incidents: tuple[ReportIncident, ...]  # customer-facing incidents overlapping the month
+    maintenance: tuple[ReportIncident, ...]
+
+    @property
+    def provisional(self) -> bool:
+        return any(s.month.provisional for s in self.services) or not self.complete
+
+
+def availability_windows(model: PublicModel) -> list[ImpactWindow]:
+    return [
+        ImpactWindow(w.service, w.level, w.start, w.end, incident.id, maintenance=incident.kind == "maintenance")
+        for incident in model.incidents
+        for w in incident.impact
+    ]
+
+
+def report_months(model: PublicModel, cutoff: datetime, zone: ZoneInfo) -> list[tuple[int, int]]:
+    """Every month from the first customer-facing impact to the cut-off, oldest first."""
+    starts = [i.first_impact for i in model.incidents if i.first_impact]
+    if not starts:
+        local = cutoff.astimezone(zone)
+        return [(local.year, local.month)]
+    first, last = min(starts).astimezone(zone), cutoff.astimezone(zone)
+    months = []
+    year, month = first.year, first.month
+    while (year, month) <= (last.year, last.month):
+        months.append((year, month))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def monthly_report(
+    model: PublicModel, year: int, month: int, *, zone: ZoneInfo, weights: Weights, cutoff: datetime
+) -> MonthlyReport | None:
+    """The report for one month, or None if the month has not begun at the cut-off."""
+    start, end = month_bounds(year, month, zone)
+    if cutoff <= start:
+        return None
+    windows = availability_windows(model)
+    last_day = (min(end, cutoff) - timedelta(microseconds=1)).astimezone(zone).date()
+    services = []
+    for service in model.services:
+        figure = service_month(service.id, service.slo, windows, year, month, cutoff=cutoff, tz=zone, weights=weights)
+        days = daily_downtime(
+            service.id,
+            windows,
+            last_day - timedelta(days=UPTIME_DAYS - 1),
+            UPTIME_DAYS,
+            cutoff=cutoff,
+            tz=zone,
+            weights=weights,
+        )
+        services.append(ServiceReport(service, figure, tuple(days)))  # type: ignore[arg-type]
+    touching = [
+        _report_incident(model, i, zone, cutoff)
+        for i in model.incidents
+        if any(w.start < end and (w.end or cutoff) > start for w in i.impact)
+    ]
+    return MonthlyReport(
+        month=f"{year:04d}-{month:02d}",
+        first_day=start.astimezone(zone).date(),
+        timezone=zone.key,
+        weights=weights,
+        cutoff=cutoff,
+        complete=end <= cutoff,
+        services=tuple(services),
+        incidents=tuple(r for r in touching if r.incident.kind != "maintenance"),
+        maintenance=tuple(r for r in touching if r.incident.kind == "maintenance"),
+    )
+
+
+def _report_incident(model: PublicModel, incident: PublicIncident, zone: ZoneInfo, cutoff: datetime) -> ReportIncident:
+    start = min(w.start for w in incident.impact)
+    ongoing = any(w.end is None for w in incident.impact)
+    end = None if ongoing else max(w.end for w in incident.impact)  # type: ignore[type-var]
+    duration = ((end or cutoff) - start) / timedelta(minutes=1)
+    services = tuple(s for s in (model.service(sid) for sid in incident.services) if s is not None)
+    return ReportIncident(incident, start.astimezone(zone), end.astimezone(zone) if end else None, duration, services)
+
+
+def report_json(report: MonthlyReport) -> dict[str, object]:
+    """The machine-readable report: a contract other tools read (names fixed; figures unrounded)."""
+    return {
+        "month": report.month,
+        "timezone": report.timezone,
+        "weights": {
+            "major_outage": report.weights.major_outage,
+            "partial_outage": report.weights.partial_outage,
+            "degraded_performance": report.weights.degraded_performance,
+        },
+        "as_of": report.cutoff.isoformat(),
+        "complete": report.complete,
+        "services": [
+            {
+                "id": s.service.id,
+                "name": s.service.name,
+                "availability": s.month.availability,
+                "downtime_minutes": s.month.downtime_minutes,
+                "maintenance_minutes": s.month.maintenance_minutes,
+                "slo": s.month.slo,
+                "error_budget_minutes": s.month.error_budget_minutes,
+                "error_budget_used_minutes": s.month.error_budget_used_minutes,
+                "error_budget_used_percent": s.month.error_budget_used_percent,
+                "provisional": s.month.provisional,
+            }
+            for s in report.services
+        ],
+        "incidents": [_incident_json(r) for r in report.incidents],
+        "maintenance": [_incident_json(r) for r in report.maintenance],
+    }
+
+
+def _incident_json(entry: ReportIncident) -> dict[str, object]:
+    return {
+        "id": entry.incident.id,
+        "title": entry.incident.title,
+        "start": entry.start.isoformat(),
+        "end": entry.end.isoformat() if entry.end else None,
+        "duration_minutes": entry.duration_minutes,
+        "ongoing": entry.ongoing,
+        "services": [s.id for s in entry.services],
+        "summary": entry.incident.summary,
+    }

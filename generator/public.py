@@ -1,0 +1,141 @@
+"""The public projection: what customers may see, cut at the model boundary.
+
+Records are projected through the schemas: a value survives only if its property, and every property above
+it, is marked `x-public: true`. References to services that are not listed publicly are dropped too, since
+internal service names are internal detail. The public site is built from these objects alone, so no template
+can leak an internal field: it never receives one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from generator.loader import Document
+from generator.model import parse_time
+from generator.schemas import PUBLIC_MARK, load_schema, resolve
+
+
+def project(value: Any, node: Mapping[str, Any], schema: Mapping[str, Any]) -> Any:
+    """`value` reduced to the parts its schema `node` marks public (objects and arrays recursively)."""
+    node = resolve(schema, node)  # type: ignore[arg-type]
+    if isinstance(value, dict):
+        properties = node.get("properties", {})
+        return {
+            key: project(item, properties[key], schema)
+            for key, item in value.items()
+            if key in properties and resolve(schema, properties[key]).get(PUBLIC_MARK) is True  # type: ignore[arg-type]
+        }
+    if isinstance(value, list):
+        return [project(item, node.get("items", {}), schema) for item in value]
+    return value
+
+
+def public_record(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
+    schema = load_schema(kind)
+    return project(dict(data), schema, schema)
+
+
+@dataclass(frozen=True)
+class PublicService:
+    id: str
+    name: str
+    slo: float
+
+
+@dataclass(frozen=True)
+class PublicWindow:
+    service: str
+    level: str
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicUpdate:
+    at: datetime
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class PublicIncident:
+    id: str
+    title: str
+    kind: str
+    status: str
+    services: tuple[str, ...]
+    started_at: datetime | None
+    resolved_at: datetime | None
+    impact: tuple[PublicWindow, ...]
+    summary: str | None
+    cause: str | None
+    mitigation: str | None
+    prevention: str | None
+    updates: tuple[PublicUpdate, ...]
+
+    @property
+    def ongoing(self) -> bool:
+        return self.status != "resolved"
+
+    @property
+    def first_impact(self) -> datetime | None:
+        return min((w.start for w in self.impact), default=self.started_at)
+
+
+@dataclass(frozen=True)
+class PublicModel:
+    incidents: tuple[PublicIncident, ...]  # customer-facing only, sorted by first impact then id
+    services: tuple[PublicService, ...]  # listed services only, sorted by id
+
+    def service(self, service_id: str) -> PublicService | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+
+def build_public_model(incidents: list[Document], services: list[Document]) -> PublicModel:
+    public_services = []
+    for doc in services:
+        data = public_record(doc.data, "service")
+        if data["public"]["listed"]:
+            public_services.append(PublicService(data["id"], data["public"]["name"], data["slo"]["availability"]))
+    listed = {s.id for s in public_services}
+    public_incidents = [
+        incident
+        for incident in (_public_incident(public_record(doc.data, "incident"), listed) for doc in incidents)
+        if incident is not None
+    ]
+    return PublicModel(
+        incidents=tuple(
+            sorted(public_incidents, key=lambda i: (i.first_impact.isoformat() if i.first_impact else "", i.id))
+        ),
+        services=tuple(sorted(public_services, key=lambda s: s.id)),
+    )
+
+
+def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicIncident | None:
+    """An incident as customers may see it, or None if customers were not affected (near misses, internal only)."""
+    windows = tuple(
+        PublicWindow(w["service"], w["level"], parse_time(w["start"]), parse_time(w.get("end")))  # type: ignore[arg-type]
+        for w in data.get("impact") or []
+        if w["service"] in listed
+    )
+    if not windows or data["kind"] == "near_miss":
+        return None
+    summary = data["summary"]
+    return PublicIncident(
+        id=data["id"],
+        title=data["title"],
+        kind=data["kind"],
+        status=data["status"],
+        services=tuple(s for s in data["services"] if s in listed),
+        started_at=parse_time(data.get("started_at")),
+        resolved_at=parse_time(data.get("resolved_at")),
+        impact=tuple(sorted(windows, key=lambda w: (w.start, w.service))),
+        summary=summary.get("public"),
+        cause=summary.get("public_cause"),
+        mitigation=summary.get("public_mitigation"),
+        prevention=summary.get("public_prevention"),
+        updates=tuple(PublicUpdate(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
+    )

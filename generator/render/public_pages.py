@@ -1,0 +1,203 @@
+"""The public site as `{path: content}`: monthly reports, incident histories, the Atom feed and status.json.
+
+Rendered from the PublicModel only. The report pages are shared with the internal site, so both show the
+same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from generator.analyze.availability import LEVELS
+from generator.analyze.report import MonthlyReport, ReportIncident
+from generator.public import PublicIncident, PublicModel, PublicUpdate
+from generator.render import charts
+from generator.render.markdown import markdown_environment, percent, svg_environment
+
+RECENT_COUNT = 10
+
+
+def month_name(report: MonthlyReport) -> str:
+    return report.first_day.strftime("%B %Y")
+
+
+def lede(report: MonthlyReport, company: str) -> str:
+    count = len(report.incidents)
+    when = f"So far in {month_name(report)}" if not report.complete else f"In {month_name(report)}"
+    subject = "we" if company == "We" else company
+    what = "no incidents" if count == 0 else ("1 incident" if count == 1 else f"{count} incidents")
+    tense = "have had" if not report.complete else "had"
+    return f"{when} {subject} {tense} {what} that affected customers."
+
+
+def render_reports(
+    reports: list[MonthlyReport], *, company: str, incident_base: str, chart_base: str = "../"
+) -> dict[str, str]:
+    """`reports/<month>.md`, their uptime charts and `reports/index.md`."""
+    env = markdown_environment()
+    pages: dict[str, str] = {}
+    for report in reports:
+        chart_paths = {}
+        for s in report.services:
+            path = f"assets/charts/uptime-{s.service.id}-{report.month}.svg"
+            pages[path] = charts.uptime_bars(
+                f"Uptime of {s.service.name}, 90 days to {s.days[-1].day.isoformat()}",
+                [
+                    (d.day.isoformat(), d.downtime_minutes, d.worst_level, d.maintenance_minutes, d.length_minutes)
+                    for d in s.days
+                ],
+            )
+            chart_paths[s.service.id] = chart_base + path
+        pages[f"reports/{report.month}.md"] = env.get_template("public/report.md.j2").render(
+            report=report,
+            month_name=month_name(report),
+            lede=lede(report, company),
+            charts=chart_paths,
+            incident_base=incident_base,
+        )
+    archive = [
+        (r, month_name(r), percent(min((s.month.availability for s in r.services), default=1.0)))
+        for r in sorted(reports, key=lambda r: r.month, reverse=True)
+    ]
+    pages["reports/index.md"] = env.get_template("public/archive.md.j2").render(reports=archive)
+    return pages
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    incident: PublicIncident
+    update: PublicUpdate
+    number: int
+    at: str
+
+
+def current_level(incident: PublicIncident, service_id: str) -> str | None:
+    open_levels = [w.level for w in incident.impact if w.end is None and w.service == service_id]
+    return max(open_levels, key=LEVELS.index, default=None)
+
+
+def render_public_site(
+    model: PublicModel, reports: list[MonthlyReport], settings: Any, cutoff: datetime
+) -> dict[str, str]:
+    """Every file of the public site's docs folder."""
+    env = markdown_environment()
+    zone = settings.zone
+    pages = render_reports(reports, company=settings.company, incident_base="../history/")
+    ongoing = [i for i in model.incidents if i.ongoing and any(w.end is None for w in i.impact)]
+    statuses = [
+        (s, max((lvl for i in ongoing if (lvl := current_level(i, s.id))), key=LEVELS.index, default=None))
+        for s in model.services
+    ]
+    newest_first = sorted(model.incidents, key=lambda i: (i.first_impact, i.id), reverse=True)
+    local = _localised(model, zone)
+    pages["index.md"] = env.get_template("public/home.md.j2").render(
+        settings=settings,
+        ongoing=[local[i.id] for i in ongoing],
+        statuses=statuses,
+        recent=[local[i.id] for i in newest_first[:RECENT_COUNT]],
+    )
+    names = {s.id: s.name for s in model.services}
+    pages["history/index.md"] = env.get_template("public/history-index.md.j2").render(
+        incidents=[(local[i.id], ", ".join(names[s] for s in i.services)) for i in newest_first]
+    )
+    for incident in model.incidents:
+        shown = local[incident.id]
+        pages[f"history/{incident.id}.md"] = env.get_template("public/history.md.j2").render(
+            incident=shown,
+            names=", ".join(names[s] for s in incident.services),
+            windows=[(w, names[w.service]) for w in shown.impact],
+        )
+    pages["feed.xml"] = _feed(model, settings, cutoff)
+    pages["status.json"] = (
+        json.dumps(_status(model, ongoing, newest_first, statuses, settings, cutoff), indent=2) + "\n"
+    )
+    return dict(sorted(pages.items()))
+
+
+def _localised(model: PublicModel, zone: Any) -> dict[str, PublicIncident]:
+    """Incidents with every time converted to the report's time zone, for display."""
+    from dataclasses import replace
+
+    def to_zone(moment: datetime | None) -> datetime | None:
+        return moment.astimezone(zone) if moment else None
+
+    return {
+        i.id: replace(
+            i,
+            started_at=to_zone(i.started_at),
+            resolved_at=to_zone(i.resolved_at),
+            impact=tuple(replace(w, start=to_zone(w.start), end=to_zone(w.end)) for w in i.impact),
+            updates=tuple(replace(u, at=to_zone(u.at)) for u in i.updates),
+        )
+        for i in model.incidents
+    }
+
+
+def _feed(model: PublicModel, settings: Any, cutoff: datetime) -> str:
+    entries = [
+        FeedEntry(incident, update, number, update.at.isoformat())
+        for incident in model.incidents
+        for number, update in enumerate(incident.updates, start=1)
+    ]
+    entries.sort(key=lambda e: (e.update.at, e.incident.id, e.number), reverse=True)
+    updated = entries[0].at if entries else cutoff.isoformat()
+    return (
+        svg_environment().get_template("public/feed.xml.j2").render(settings=settings, entries=entries, updated=updated)
+    )
+
+
+def _status(
+    model: PublicModel,
+    ongoing: list[PublicIncident],
+    newest_first: list[PublicIncident],
+    statuses: list,
+    settings: Any,
+    cutoff: datetime,
+) -> dict[str, Any]:  # type: ignore[type-arg]
+    def incident_json(i: PublicIncident) -> dict[str, Any]:
+        last = i.updates[-1] if i.updates else None
+        ends = [w.end for w in i.impact]
+        return {
+            "id": i.id,
+            "title": i.title,
+            "status": i.status,
+            "kind": i.kind,
+            "start": i.first_impact.isoformat() if i.first_impact else None,
+            "end": None if None in ends else max(ends).isoformat(),  # type: ignore[type-var]
+            "services": list(i.services),
+            "url": f"{settings.site_url}history/{i.id}/",
+            "last_update": {"at": last.at.isoformat(), "status": last.status, "message": last.message}
+            if last
+            else None,
+        }
+
+    worst = max((lvl for _, lvl in statuses if lvl), key=LEVELS.index, default=None)
+    return {
+        "as_of": cutoff.isoformat(),
+        "status": worst or "operational",
+        "services": [{"id": s.id, "name": s.name, "status": lvl or "operational"} for s, lvl in statuses],
+        "ongoing": [incident_json(i) for i in ongoing],
+        "recent": [incident_json(i) for i in newest_first[:RECENT_COUNT]],
+    }
+
+
+def public_mkdocs_config(settings: Any, docs_dir: str, site_dir: str) -> str:
+    env = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)
+    quoted = {
+        key: json.dumps(value)
+        for key, value in {
+            "site_name": settings.site_name,
+            "site_url": settings.site_url,
+            "docs_dir": docs_dir,
+            "site_dir": site_dir,
+        }.items()
+    }
+    return env.get_template("public/mkdocs.yml.j2").render(**quoted)
+
+
+__all__ = ["ReportIncident", "public_mkdocs_config", "render_public_site", "render_reports"]
