@@ -1,4 +1,4 @@
-"""Writing records: `new` (and, later, updates to live incidents)."""
+"""Writing records: `new` writes a record from a template; `update` appends a customer update in place."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.findings import UsageError
+from generator.loader import parse_document
 from generator.schemas import schema_path
 from generator.validate import KnowledgeBase
 
@@ -89,3 +91,114 @@ def _schema_for(kb: KnowledgeBase) -> Path:
     """The knowledge base's own copy of the schema when it has one, so the modeline stays inside the repository."""
     local = kb.root / "schemas" / "incident.schema.json"
     return local if local.is_file() else schema_path("incident")
+
+
+# --- update: append a customer update to a live incident, editing the text in place ---------------------------
+
+UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+
+
+def find_incident_file(kb: KnowledgeBase, incident_id: str) -> Path:
+    """The record whose `id:` line names `incident_id` (read as text, so it works on files that do not validate)."""
+    pattern = re.compile(rf"^id:\s*[\"']?{re.escape(incident_id)}[\"']?\s*(#.*)?$", re.MULTILINE)
+    matches = [p for p in kb.incident_files() if pattern.search(p.read_text(encoding="utf-8", errors="replace"))]
+    if not matches:
+        raise UsageError(f"no incident record has id {incident_id}")
+    if len(matches) > 1:
+        raise UsageError(f"{incident_id} is used by {len(matches)} files: {', '.join(kb.display(p) for p in matches)}")
+    return matches[0]
+
+
+def append_update(text: str, shown: str, *, at: datetime, status: str, message: str) -> str:
+    """`text` with one more entry in `updates` and `status` set, everything else left byte for byte."""
+    doc = parse_document(text, shown)
+    edits: list[tuple[int, int, str]] = []  # (start offset, end offset, replacement), applied back to front
+    offsets = _line_offsets(text)
+    at_text = at.isoformat().replace("+00:00", "Z")
+    entry = {"at": at_text, "status": status, "message": message}
+
+    status_node = _value_node(doc.root, "status")
+    if status_node is not None:
+        edits.append((_offset(offsets, status_node.start_mark), _offset(offsets, status_node.end_mark), status))
+    if status == "resolved":
+        resolved = _value_node(doc.root, "resolved_at")
+        if resolved is not None and resolved.tag.endswith(":null"):
+            edits.append((_offset(offsets, resolved.start_mark), _offset(offsets, resolved.end_mark), at_text))
+
+    updates = _value_node(doc.root, "updates")
+    if updates is None:
+        ending = "" if text.endswith("\n") else "\n"
+        edits.append((len(text), len(text), f"{ending}updates:\n{_block_item(entry, 2)}"))
+    elif isinstance(updates, yaml.SequenceNode) and updates.flow_style:
+        start, end = _offset(offsets, updates.start_mark), _offset(offsets, updates.end_mark)
+        if updates.value:
+            close = text.rindex("]", start, end)
+            edits.append((close, close, ", " + _flow_item(entry)))
+        else:  # `updates: []` becomes a block list; a comment on that line stays where it is
+            key_column = _key_node(doc.root, "updates").start_mark.column  # type: ignore[union-attr]
+            line_end = text.find("\n", end)
+            line_end = len(text) if line_end == -1 else line_end
+            after = text[end:line_end]
+            edits.append(
+                (start - 1 if text[start - 1] == " " else start, line_end, after.lstrip() and " " + after.lstrip())
+            )
+            insert = line_end + 1 if line_end < len(text) else line_end
+            prefix = "" if line_end < len(text) else "\n"
+            edits.append((insert, insert, prefix + _block_item(entry, key_column + 2)))
+    elif isinstance(updates, yaml.SequenceNode):
+        position = _end_of_last_line(text, offsets, updates.value[-1])
+        edits.append((position, position, _block_item(entry, updates.start_mark.column)))
+    else:
+        raise UsageError(f"{shown}: 'updates' is not a list; fix it by hand first")
+
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _line_offsets(text: str) -> list[int]:
+    offsets = [0]
+    for index, char in enumerate(text):
+        if char == "\n":
+            offsets.append(index + 1)
+    return offsets
+
+
+def _offset(offsets: list[int], mark: yaml.Mark) -> int:
+    return offsets[mark.line] + mark.column
+
+
+def _key_node(root: yaml.MappingNode, key: str) -> yaml.Node | None:
+    return next((k for k, _ in root.value if k.value == key), None)
+
+
+def _value_node(root: yaml.MappingNode, key: str) -> yaml.Node | None:
+    return next((v for k, v in root.value if k.value == key), None)
+
+
+def _end_of_last_line(text: str, offsets: list[int], node: yaml.Node) -> int:
+    """The offset just after the line holding the last character of `node` (block nodes end at the next token)."""
+    while isinstance(node, yaml.SequenceNode | yaml.MappingNode) and node.value:
+        last = node.value[-1]
+        node = last[1] if isinstance(last, tuple) else last
+    end = _offset(offsets, node.end_mark)
+    if end > 0 and text[end - 1] == "\n":
+        return end
+    newline = text.find("\n", end)
+    return len(text) if newline == -1 else newline + 1
+
+
+def _block_item(entry: dict[str, str], indent: int) -> str:
+    pad = " " * indent
+    lines = [
+        f"{pad}- at: {entry['at']}",
+        f"{pad}  status: {entry['status']}",
+        f"{pad}  message: {json.dumps(entry['message'], ensure_ascii=False)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _flow_item(entry: dict[str, str]) -> str:
+    return (
+        f"{{at: {entry['at']}, status: {entry['status']}, message: {json.dumps(entry['message'], ensure_ascii=False)}}}"
+    )

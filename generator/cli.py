@@ -75,6 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--started-at", type=_timestamp, help="when it started (default: now, UTC)")
     new.set_defaults(run=run_new)
 
+    update = commands.add_parser("update", help="append a customer update to a live incident and set its status")
+    update.add_argument("incident_id", metavar="ID", help="the incident id, e.g. INC-2026-014")
+    update.add_argument("--status", required=True, choices=("investigating", "identified", "monitoring", "resolved"))
+    update.add_argument("--message", required=True, help="the update as customers will read it")
+    update.add_argument("--at", type=_timestamp, help="when it was published (default: now, UTC)")
+    update.set_defaults(run=run_update)
+
+    diff = commands.add_parser("diff", help="what changed in meaning between two git revisions, as Markdown")
+    diff.add_argument("base", metavar="BASE", help="the base revision, e.g. main or origin/main")
+    diff.add_argument("head", metavar="HEAD", nargs="?", help="the head revision (default: the working tree)")
+    _add_as_of(diff)
+    diff.set_defaults(run=run_diff)
+
     generate = commands.add_parser("generate", help="write the generated pages (Markdown, SVG) without MkDocs")
     generate.add_argument("--out", type=Path, required=True, help="folder to write the pages into")
     _add_as_of(generate)
@@ -138,6 +151,41 @@ def run_new(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     started = args.started_at or datetime.now(UTC).replace(second=0)
     path = create_incident(kb, NewIncident(args.title, args.severity, args.services, started, args.kind))
     print(kb.display(path))
+    return 0
+
+
+def run_update(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.authoring import append_update, find_incident_file
+    from generator.loader import LoadError
+
+    if not args.message.strip():
+        raise UsageError("--message is empty; customers need words")
+    path = find_incident_file(kb, args.incident_id)
+    text = path.read_text(encoding="utf-8")
+    at = args.at or datetime.now(UTC).replace(microsecond=0)
+    try:
+        new_text = append_update(text, kb.display(path), at=at, status=args.status, message=args.message)
+    except LoadError as exc:
+        print(format_text([exc.finding]), file=sys.stderr)
+        print("incidentkb: error: fix the record before adding an update; it was not changed", file=sys.stderr)
+        return 1
+    path.write_text(new_text, encoding="utf-8")
+    print(f"{kb.display(path)}: status {args.status}, update at {at.isoformat()}")
+    result = validate_knowledge_base(kb, today=at.date(), paths=[path])
+    if result.findings:
+        print(format_text(result.findings), file=sys.stderr)
+    return 1 if has_errors(result.findings) else 0
+
+
+def run_diff(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.review import compare, load_side, read_revision, render_diff
+    from generator.settings import load_settings
+
+    as_of = args.as_of or datetime.now(UTC)
+    base = load_side(args.base, read_revision(kb.root, args.base))
+    head = load_side(args.head or "working tree", read_revision(kb.root, args.head))
+    summary = compare(base, head, settings=load_settings(kb.root), as_of=as_of)
+    print(render_diff(summary, as_of.date()), end="")
     return 0
 
 
