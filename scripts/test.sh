@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sets up everything the tests need on a fresh machine, then runs them (lint included).
-# Installs: the project with its test extras (PyPI), and Debian's chromium for the browser tests.
+# Installs: the project with its test extras (PyPI), Debian's chromium for the browser tests, and the YAML
+# language server (npm) for the editor tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,8 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 
 python -m pip install -q --disable-pip-version-check -e ".[test]"
+# The YAML language server (npm), pinned in tests/lsp/package-lock.json, for the editor tests.
+npm ci --prefix tests/lsp --no-audit --no-fund --silent
 python -m ruff check .
 python -m ruff format --check .
 python -m pytest "$@"
