@@ -1,0 +1,1 @@
+"""Analyses over loaded incident records: pure computations, no I/O."""
