@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +20,12 @@ PUBLIC_MARK = "x-public"
 
 
 def schema_dir() -> Path:
-    """`schemas/` of the source tree; installed packages carry the same files as `generator.schemas`."""
-    source_tree = Path(__file__).resolve().parent.parent / "schemas"
-    if (source_tree / "incident.schema.json").is_file():
-        return source_tree
-    return Path(str(resources.files("generator.schemas")))
+    """`schemas/` of the source tree; an installed wheel carries the same files as `generator/schemas/`."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "schemas", here / "schemas"):
+        if (candidate / "incident.schema.json").is_file():
+            return candidate
+    raise BuildError(f"the schemas are missing: looked in {here.parent / 'schemas'} and {here / 'schemas'}")
 
 
 def schema_path(kind: str) -> Path:
