@@ -96,6 +96,7 @@ def _schema_for(kb: KnowledgeBase) -> Path:
 # --- update: append a customer update to a live incident, editing the text in place ---------------------------
 
 UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
+RESPONSE_PHASES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at")
 
 
 def find_incident_file(kb: KnowledgeBase, incident_id: str) -> Path:
@@ -124,6 +125,10 @@ def append_update(text: str, shown: str, *, at: datetime, status: str, message: 
         resolved = _value_node(doc.root, "resolved_at")
         if resolved is not None and resolved.tag.endswith(":null"):
             edits.append((_offset(offsets, resolved.start_mark), _offset(offsets, resolved.end_mark), at_text))
+        elif resolved is None:  # add it after the last response phase the record has
+            phases = [n for n in (_value_node(doc.root, k) for k in RESPONSE_PHASES) if n is not None]
+            anchor = _end_of_last_line(text, offsets, phases[-1] if phases else status_node or doc.root)
+            edits.append((anchor, anchor, f"resolved_at: {at_text}\n"))
 
     updates = _value_node(doc.root, "updates")
     if updates is None:
