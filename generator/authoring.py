@@ -79,7 +79,7 @@ def create_incident(kb: KnowledgeBase, new: NewIncident) -> Path:
             kind=new.kind,
             services=new.services,
             started_at=started.isoformat().replace("+00:00", "Z"),
-            level=None if new.kind == "near_miss" else "major_outage",
+            level={"near_miss": None, "maintenance": "partial_outage"}.get(new.kind, "major_outage"),
         )
     )
     folder.mkdir(parents=True, exist_ok=True)

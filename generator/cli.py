@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from generator.findings import REPORTERS, IncidentKBError, InvalidRecordsError, UsageError, format_text, has_errors
-from generator.validate import KnowledgeBase, validate_knowledge_base
+from generator.validate import KnowledgeBase, record_files, validate_knowledge_base
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 KINDS = ("incident", "near_miss", "maintenance")
@@ -128,7 +128,7 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(path.rglob("*.yaml")))
+            files.extend(record_files(path))
         elif path.is_file():
             files.append(path)
         else:

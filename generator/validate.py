@@ -6,6 +6,7 @@ nothing stops at the first error.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -51,19 +52,28 @@ class KnowledgeBase:
         return self.root / "services"
 
     def incident_files(self) -> list[Path]:
-        return sorted(self.incident_dir.glob("*/*.yaml")) if self.incident_dir.is_dir() else []
+        """Every YAML file under incidents/, wherever it is: a misplaced file is reported, never skipped."""
+        return record_files(self.incident_dir)
 
     def service_files(self) -> list[Path]:
-        return sorted(self.service_dir.glob("*.yaml")) if self.service_dir.is_dir() else []
+        return record_files(self.service_dir)
 
     def display(self, path: Path) -> str:
+        """The path relative to the knowledge base, without resolving links (a link is named as the author sees it)."""
+        absolute, root = Path(os.path.abspath(path)), Path(os.path.abspath(self.root))
         try:
-            return path.resolve().relative_to(self.root.resolve()).as_posix()
+            return absolute.relative_to(root).as_posix()
         except ValueError:
             return str(path)
 
     def is_service_file(self, path: Path) -> bool:
-        return path.resolve().parent == self.service_dir.resolve()
+        return Path(os.path.abspath(self.service_dir)) in Path(os.path.abspath(path)).parents
+
+
+def record_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for pattern in ("*.yaml", "*.yml") for p in folder.rglob(pattern))
 
 
 def validate_knowledge_base(
@@ -79,7 +89,9 @@ def validate_knowledge_base(
     context = _Context(today=today, strict=strict, known_services=known_services)
     for doc in service_docs:
         result.findings.extend(check_service(doc, context))
-    result.findings.extend(check_service_graph(service_docs, known_services))
+    graph_docs = service_docs if paths is None else _context_services(kb, service_docs)
+    reported = {doc.path for doc in service_docs}
+    result.findings.extend(f for f in check_service_graph(graph_docs, known_services) if f.path in reported)
     for doc in incident_docs:
         result.findings.extend(check_incident(doc, context))
     others = _other_incidents(kb, selected, validating_all=paths is None)
@@ -100,11 +112,61 @@ def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: Validatio
         except OSError as exc:
             result.findings.append(_finding(kb.display(path), 1, 1, "unreadable", f"cannot read file: {exc.strerror}"))
             continue
-        errors = schema_findings(doc, kind)
+        errors = schema_findings(doc, kind) or list(unrepresentable_times(doc))
         result.findings.extend(errors)
         if not errors:
             valid.append(doc)
     return valid
+
+
+TIME_KEYS = frozenset(PHASES) | {
+    "start",
+    "end",
+    "at",
+    "applied_at",
+    "removed_at",
+    "deployed_at",
+    "verified_at",
+    "introduced_at",
+}
+
+
+def unrepresentable_times(doc: Document) -> Iterator[Finding]:
+    """RFC 3339 allows a leap second (23:59:60), which no datetime library represents: say so instead of crashing."""
+
+    def walk(value: object, where: list[str | int]) -> Iterator[Finding]:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key in TIME_KEYS and isinstance(item, str):
+                    try:
+                        parse_time(item)
+                    except ValueError:
+                        yield _at(
+                            doc, [*where, key], "timestamp", f"{item} cannot be represented (a leap second?); use :59"
+                        )
+                else:
+                    yield from walk(item, [*where, key])
+        elif isinstance(value, list):
+            for index, item in enumerate(value):
+                yield from walk(item, [*where, index])
+
+    yield from walk(doc.data, [])
+
+
+def _context_services(kb: KnowledgeBase, selected: list[Document]) -> list[Document]:
+    """The selected service documents plus every other loadable service file: cycles span files."""
+    chosen = {doc.path for doc in selected}
+    docs = list(selected)
+    for path in kb.service_files():
+        if kb.display(path) in chosen:
+            continue
+        try:
+            doc = load_document(path, kb.display(path))
+        except (LoadError, OSError):
+            continue
+        if not schema_findings(doc, "service"):
+            docs.append(doc)
+    return docs
 
 
 def _other_incidents(kb: KnowledgeBase, selected: list[Path], validating_all: bool) -> list[Document]:
@@ -285,7 +347,7 @@ def impact_windows_valid(doc: Document, _: _Context) -> Iterator[Finding]:
                 doc,
                 ["impact", index, "end"],
                 "impact-window",
-                f"impact window ends ({window['end']}) before it starts ({window['start']})",
+                f"impact window ends ({window['end']}) at or before its start ({window['start']})",
             )
         if started is not None and start < started:
             yield _at(
@@ -324,6 +386,23 @@ def updates_in_order(doc: Document, _: _Context) -> Iterator[Finding]:
                     f"{key}-order",
                     f"{key} must be in time order: this entry is earlier than the one before",
                 )
+
+
+MAINTENANCE_UPDATE_STATUSES = ("scheduled", "in_progress", "completed")
+
+
+@incident_rule
+def maintenance_statuses_only_on_maintenance(doc: Document, _: _Context) -> Iterator[Finding]:
+    if doc.data["kind"] == "maintenance":
+        return
+    for index, update in enumerate(doc.data.get("updates") or []):
+        if update["status"] in MAINTENANCE_UPDATE_STATUSES:
+            yield _at(
+                doc,
+                ["updates", index, "status"],
+                "maintenance-status",
+                f"{update['status']!r} is for planned maintenance; an incident update is investigating, identified, monitoring or resolved",
+            )
 
 
 @incident_rule
@@ -396,7 +475,10 @@ def action_items_not_overdue(doc: Document, context: _Context) -> Iterator[Findi
 
 @service_rule
 def service_id_matches_file(doc: Document, _: _Context) -> Iterator[Finding]:
-    stem = Path(doc.path).stem
+    path = Path(doc.path)
+    stem = path.stem
+    if path.suffix != ".yaml" or path.parent.name != "services":
+        yield _at(doc, [], "service-id-filename", f"a service record is services/<id>.yaml, not {doc.path}")
     if doc.data["id"] != stem:
         yield _at(doc, ["id"], "service-id-filename", f"id {doc.data['id']!r} must equal the file name {stem!r}")
 
