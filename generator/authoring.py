@@ -20,6 +20,16 @@ from generator.validate import KnowledgeBase
 _ID_LINE = re.compile(r"^id:\s*[\"']?INC-(\d{4})-(\d+)", re.MULTILINE)
 
 
+# Characters a YAML file may not hold raw (C0/C1 controls, DEL) or reads as line breaks (NEL, LS, PS).
+_YAML_UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]")
+
+
+def yaml_quote(value: str) -> str:
+    """A double-quoted YAML scalar that loads back as exactly `value` (JSON escapes are valid YAML escapes)."""
+    quoted = json.dumps(value, ensure_ascii=False)
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
 def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("generator", "templates"),
@@ -27,7 +37,7 @@ def _environment() -> Environment:
         keep_trailing_newline=True,
         autoescape=False,  # YAML, not HTML: every interpolated string goes through yaml_str
     )
-    env.filters["yaml_str"] = lambda value: json.dumps(value, ensure_ascii=False)  # JSON strings are YAML scalars
+    env.filters["yaml_str"] = yaml_quote
     return env
 
 
@@ -198,12 +208,10 @@ def _block_item(entry: dict[str, str], indent: int) -> str:
     lines = [
         f"{pad}- at: {entry['at']}",
         f"{pad}  status: {entry['status']}",
-        f"{pad}  message: {json.dumps(entry['message'], ensure_ascii=False)}",
+        f"{pad}  message: {yaml_quote(entry['message'])}",
     ]
     return "\n".join(lines) + "\n"
 
 
 def _flow_item(entry: dict[str, str]) -> str:
-    return (
-        f"{{at: {entry['at']}, status: {entry['status']}, message: {json.dumps(entry['message'], ensure_ascii=False)}}}"
-    )
+    return f"{{at: {entry['at']}, status: {entry['status']}, message: {yaml_quote(entry['message'])}}}"

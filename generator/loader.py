@@ -48,6 +48,7 @@ _CORE_PLAIN = re.compile(
     r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
 )
 _PLAIN_TAGS = {"null": _NULL, "bool": _BOOL, "int": _INT, "float": _FLOAT}
+_TYPE_OF_TAG = {tag: name for name, tag in _PLAIN_TAGS.items()}
 
 
 class _CoreSchemaLoader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -119,13 +120,16 @@ def parse_document(text: str, shown: str) -> Document:
     """Parse YAML text (already decoded) into a Document, or raise LoadError."""
     if sum(text.count(s) for s in _NESTING_INDICATORS) > _NESTING_SCAN_THRESHOLD:
         _check_nesting(text, shown)
-    loader = _CoreSchemaLoader(text)
     try:
-        root = loader.get_single_node()
+        loader = _CoreSchemaLoader(text)
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, shown) from None
-    finally:
-        loader.dispose()
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, shown) from None
     if root is None:
         raise _error(shown, 1, 1, "not-a-mapping", "the file is empty; a record is a mapping of keys to values")
     if not isinstance(root, yaml.MappingNode):
@@ -140,7 +144,8 @@ def _decode(raw: bytes, shown: str) -> str:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = raw.rfind(b"\n", 0, exc.start) + 1
+        column = len(raw[line_start : exc.start].decode("utf-8", errors="replace")) + 1  # characters, not bytes
         raise _error(
             shown, line, column, "encoding", f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded"
         ) from None
@@ -153,7 +158,7 @@ def _check_nesting(text: str, shown: str) -> None:
         for event in yaml.parse(text, Loader=_CoreSchemaLoader):
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
-                if depth > MAX_DEPTH:
+                if depth - 1 > MAX_DEPTH:  # the same count as the converter: the top-level mapping is depth 0
                     mark = event.start_mark
                     raise _error(
                         shown, mark.line + 1, mark.column + 1, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels"
@@ -162,6 +167,19 @@ def _check_nesting(text: str, shown: str) -> None:
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
         raise _yaml_error(exc, shown) from None
+    except yaml.reader.ReaderError as exc:
+        raise _reader_error(exc, text, shown) from None
+
+
+def _reader_error(exc: yaml.reader.ReaderError, text: str, shown: str) -> LoadError:
+    """YAML forbids most control characters in a file; say which one and where."""
+    position = min(max(exc.position, 0), len(text))
+    line = text.count("\n", 0, position) + 1
+    column = position - (text.rfind("\n", 0, position) + 1) + 1
+    character = exc.character if isinstance(exc.character, str) else chr(exc.character)
+    return _error(
+        shown, line, column, "encoding", f"the control character U+{ord(character):04X} is not allowed in YAML"
+    )
 
 
 class _Converter:
@@ -175,11 +193,11 @@ class _Converter:
         self.visited += 1
         if self.visited > MAX_EXPANDED_NODES:
             raise self._at(node, "alias-limit", f"aliases expand to more than {MAX_EXPANDED_NODES:,} values")
-        if depth > MAX_DEPTH:
-            raise self._at(node, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels")
         tag = node.tag
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, tag)
+        if depth > MAX_DEPTH:  # the top-level mapping is depth 0; only collections nest
+            raise self._at(node, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels")
         if tag == _MAP and isinstance(node, yaml.MappingNode):
             return self._mapping(node, depth)
         if tag == _SEQ and isinstance(node, yaml.SequenceNode):
@@ -206,6 +224,10 @@ class _Converter:
         value = node.value
         if tag == _STR:
             return value
+        if tag in _TYPE_OF_TAG:  # an explicit `!!int twelve` must still look like an int
+            match = _CORE_PLAIN.fullmatch(value)
+            if not match or match.lastgroup != _TYPE_OF_TAG[tag]:
+                raise self._at(node, "yaml-tag", f"{value!r} is not a valid {_TYPE_OF_TAG[tag]} for tag {tag!r}")
         if tag == _NULL:
             return None
         if tag == _BOOL:

@@ -147,6 +147,7 @@ def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
+    staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a published site must be readable like its subfolders
     try:
         config = load_config(str(config_file), strict=True, site_dir=str(staging))
         if pages is not None:
@@ -162,6 +163,12 @@ def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _replace(staging, site_dir)
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _replace(new: Path, target: Path) -> None:

@@ -142,7 +142,10 @@ def unrepresentable_times(doc: Document) -> Iterator[Finding]:
                         parse_time(item)
                     except ValueError:
                         yield _at(
-                            doc, [*where, key], "timestamp", f"{item} cannot be represented (a leap second?); use :59"
+                            doc,
+                            [*where, key],
+                            "schema",
+                            f"{item!r} is not a date-time that can be represented (a leap second?); use :59",
                         )
                 else:
                     yield from walk(item, [*where, key])
@@ -532,7 +535,8 @@ def check_unique_ids(reported: list[Document], others: list[Document]) -> Iterat
     """The first file (by path; files outside the selection first) owns an id; later users are reported."""
     owners: dict[str, str] = {}
     for doc in sorted(others, key=lambda d: d.path):
-        owners.setdefault(doc.data.get("id"), doc.path)  # type: ignore[arg-type]
+        if isinstance(doc.data.get("id"), str):  # a file that does not pass the schema is reported on its own
+            owners.setdefault(doc.data["id"], doc.path)
     for doc in sorted(reported, key=lambda d: d.path):
         record_id = doc.data["id"]
         if record_id in owners:

@@ -112,7 +112,7 @@ def duration(minutes: float | None) -> str | None:
     days, rest = divmod(total, 24 * 60)
     hours, mins = divmod(rest, 60)
     if days:
-        return f"{sign}{days} d {hours} h"
+        return f"{sign}{days} d {hours} h {mins:02d} min"
     if hours:
         return f"{sign}{hours} h {mins:02d} min"
     return f"{sign}{mins} min"
@@ -166,7 +166,7 @@ def minutes_words(minutes: float | None) -> str | None:
     total = round(minutes)
     days, rest = divmod(total, 24 * 60)
     hours, mins = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour"), (mins, "minute")] if not days else [(days, "day"), (hours, "hour")]
+    parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
     words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
     return " ".join(words) if words else "less than a minute"
 
