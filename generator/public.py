@@ -9,7 +9,7 @@ can leak an internal field: it never receives one.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -92,6 +92,34 @@ class PublicModel:
 
     def service(self, service_id: str) -> PublicService | None:
         return next((s for s in self.services if s.id == service_id), None)
+
+
+def as_of(model: PublicModel, cutoff: datetime) -> PublicModel:
+    """The public model as customers saw it at `cutoff`: later updates and impact are not known yet."""
+    incidents = []
+    for incident in model.incidents:
+        windows = tuple(
+            replace(w, end=w.end if w.end is not None and w.end <= cutoff else None)
+            for w in incident.impact
+            if w.start < cutoff
+        )
+        if not windows:
+            continue
+        updates = tuple(u for u in incident.updates if u.at <= cutoff)
+        resolved = incident.resolved_at is not None and incident.resolved_at <= cutoff and all(w.end for w in windows)
+        status = incident.status if resolved else (updates[-1].status if updates else "investigating")
+        if status == "resolved" and not resolved:
+            status = "monitoring"
+        incidents.append(
+            replace(
+                incident,
+                impact=windows,
+                updates=updates,
+                status=status,
+                resolved_at=incident.resolved_at if resolved else None,
+            )
+        )
+    return replace(model, incidents=tuple(incidents))
 
 
 def build_public_model(incidents: list[Document], services: list[Document]) -> PublicModel:

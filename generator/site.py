@@ -20,6 +20,7 @@ from generator.analyze.report import MonthlyReport, monthly_report, report_month
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.model import KnowledgeBaseModel, build_model
 from generator.public import PublicModel, build_public_model
+from generator.public import as_of as public_as_of
 from generator.render.pages import SiteInputs, render_internal
 from generator.render.public_pages import public_mkdocs_config, render_public_site, render_reports
 from generator.settings import Settings, load_settings
@@ -48,7 +49,7 @@ def load_knowledge_base(kb: KnowledgeBase, as_of: datetime) -> Loaded:
         raise InvalidRecordsError(result.findings)
     return Loaded(
         build_model(result.incidents, result.services),
-        build_public_model(result.incidents, result.services),
+        public_as_of(build_public_model(result.incidents, result.services), as_of),
         settings,
         result.findings,
     )

@@ -31,7 +31,7 @@ def lede(report: MonthlyReport, company: str) -> str:
     when = f"So far in {month_name(report)}" if not report.complete else f"In {month_name(report)}"
     subject = "we" if company == "We" else company
     what = "no incidents" if count == 0 else ("1 incident" if count == 1 else f"{count} incidents")
-    tense = "have had" if not report.complete else "had"
+    tense = "had" if report.complete else ("have had" if subject == "we" else "has had")
     return f"{when} {subject} {tense} {what} that affected customers."
 
 
