@@ -1,0 +1,252 @@
+"""The corpus of bad files: each is rejected by the real CLI with the expected rule at the expected line:column.
+
+Committed cases live in tests/corpus/loader/ (the loader refuses the file) and tests/corpus/schema/ (the file
+loads but breaks the schema). Their first line says what to expect:
+
+    # expect: duplicate-key 3:1
+    # expect: schema 2:1; schema 7:1     (several findings)
+    # expect: nesting-limit 3            (line only)
+
+Cases that cannot be committed as text (bytes that are not UTF-8, 100,000 brackets, a file over the size limit,
+a file of zero bytes) are generated below. Every case is copied into a temporary knowledge base at a valid path
+(incidents/2026/2026-10-14-x.yaml; `service-*` cases at services/broken.yaml) and validated alone; the JSON and
+GitHub formats are checked on one run over all cases, which also shows that findings are collected across files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import CORPUS, KB, LOADER_RULES, SERVICES
+
+EXPECT_LINE = re.compile(r"^# expect: (?P<spec>.+)$")
+EXPECT_ITEM = re.compile(r"^(?P<rule>[a-z-]+) (?P<line>\d+)(?::(?P<column>\d+))?$")
+TEXT_FINDING = re.compile(
+    r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning)\[(?P<rule>[a-z-]+)\]: .+$"
+)
+GITHUB_FINDING = re.compile(
+    r"^::(?P<severity>error|warning) file=(?P<path>[^,]+),line=(?P<line>\d+),col=(?P<column>\d+),title=(?P<rule>[^:]+)::.+$"
+)
+FINDING_KEYS = {"path", "line", "column", "severity", "rule", "message"}
+
+Expected = tuple[str, int, int | None]
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    content: bytes
+    expected: tuple[Expected, ...]
+
+    @property
+    def is_service(self) -> bool:
+        return self.name.startswith("service-")
+
+    @property
+    def target(self) -> str:
+        """Where the case is validated alone."""
+        return "services/broken.yaml" if self.is_service else "incidents/2026/2026-10-14-x.yaml"
+
+    @property
+    def combined_target(self) -> str:
+        """Where the case sits in the knowledge base that holds every case at once."""
+        return f"services/{self.name}.yaml" if self.is_service else f"incidents/2026/2026-10-14-{self.name}.yaml"
+
+
+def parse_expect(spec: str) -> tuple[Expected, ...]:
+    expected = []
+    for item in spec.split(";"):
+        match = EXPECT_ITEM.match(item.strip())
+        assert match, f"bad expectation {item!r}"
+        column = int(match["column"]) if match["column"] else None
+        expected.append((match["rule"], int(match["line"]), column))
+    return tuple(expected)
+
+
+def committed_cases(folder: Path) -> list[Case]:
+    cases = []
+    for path in sorted(folder.glob("*.yaml")):
+        content = path.read_bytes()
+        match = EXPECT_LINE.match(content.decode("utf-8").split("\n", 1)[0])
+        assert match, f"{path} has no '# expect:' first line"
+        cases.append(Case(path.stem, content, parse_expect(match["spec"])))
+    return cases
+
+
+def generated_cases() -> list[Case]:
+    record = b"id: INC-2026-900\n"
+    deep = 100_000
+    return [
+        # Not UTF-8 (tests/test_loader.py checks the column of a bad byte after multi-byte characters).
+        Case("encoding-latin1", record + b"title: Caf\xe9 closed\n", (("encoding", 2, 11),)),
+        Case("encoding-utf16", record.decode().encode("utf-16"), (("encoding", 1, 1),)),
+        Case("encoding-truncated-sequence", record + b"title: \xe2\x82\n", (("encoding", 2, 8),)),
+        Case("not-a-mapping-zero-bytes", b"", (("not-a-mapping", 1, 1),)),
+        Case("not-a-mapping-bom-only", b"\xef\xbb\xbf", (("not-a-mapping", 1, 1),)),
+        Case("not-a-mapping-blank-lines", b"\n  \n\n", (("not-a-mapping", 1, 1),)),
+        # Deep nesting must be refused before libyaml's recursive composer sees it (it would crash the process).
+        Case(
+            "nesting-limit-100k-open-brackets", record + b"tags: " + b"[" * deep + b"\n", (("nesting-limit", 2, None),)
+        ),
+        Case(
+            "nesting-limit-100k-balanced-brackets",
+            record + b"tags: " + b"[" * deep + b"]" * deep + b"\n",
+            (("nesting-limit", 2, None),),
+        ),
+        Case("nesting-limit-100k-braces", record + b"summary: " + b"{" * deep + b"\n", (("nesting-limit", 2, None),)),
+        Case("nesting-limit-100k-block-sequence", b"- " * deep + b"x\n", (("nesting-limit", 1, None),)),
+        Case(
+            "file-too-large",
+            record + b"summary:\n  internal: " + b"x" * (1024 * 1024) + b"\n",
+            (("file-too-large", 1, 1),),
+        ),
+    ]
+
+
+LOADER_CASES = committed_cases(CORPUS / "loader") + generated_cases()
+SCHEMA_CASES = committed_cases(CORPUS / "schema")
+ALL_CASES = LOADER_CASES + SCHEMA_CASES
+
+
+def test_corpus_is_complete() -> None:
+    """Every loader rule has at least one case, and the schema corpus covers each kind of schema error."""
+    assert {rule for case in LOADER_CASES for rule, _, _ in case.expected} == LOADER_RULES
+    assert all(rule == "schema" for case in SCHEMA_CASES for rule, _, _ in case.expected)
+    names = {case.name for case in SCHEMA_CASES}
+    for prefix in ("unknown-key", "wrong-type", "bad-enum", "naive-timestamp", "invalid-date", "missing-required"):
+        assert any(name.startswith(prefix) for name in names), prefix
+    assert "bad-id-pattern" in names
+    assert {"yaml-tag-python-object", "yaml-tag-binary", "yaml-tag-custom", "yaml-tag-timestamp"} <= names_of(
+        LOADER_CASES
+    )
+    assert {"duplicate-key-top", "duplicate-key-nested", "not-a-mapping-list", "not-a-mapping-scalar"} <= names_of(
+        LOADER_CASES
+    )
+
+
+def names_of(cases: list[Case]) -> set[str]:
+    return {case.name for case in cases}
+
+
+def corpus_kb(root: Path) -> KB:
+    kb = KB(root)
+    for name, data in SERVICES.items():
+        kb.write_service(name, data)
+    (root / "incidents").mkdir()
+    return kb
+
+
+def assert_matches(found: set[tuple[str, int, int]], expected: tuple[Expected, ...]) -> None:
+    """Every finding is expected, and every expectation is found (a None column matches any column)."""
+
+    def fits(finding: tuple[str, int, int], expectation: Expected) -> bool:
+        rule, line, column = expectation
+        return finding[0] == rule and finding[1] == line and column in (None, finding[2])
+
+    assert found, "no error findings"
+    unexpected = [f for f in found if not any(fits(f, e) for e in expected)]
+    missing = [e for e in expected if not any(fits(f, e) for f in found)]
+    assert not unexpected and not missing, f"unexpected {unexpected}, missing {missing}"
+
+
+@pytest.fixture(scope="module")
+def single_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
+    """`incidentkb validate <file>` for each case alone, each in its own knowledge base. The runs are started
+    side by side (each is a separate process) to keep the suite fast."""
+    jobs = []
+    for case in ALL_CASES:
+        kb = corpus_kb(tmp_path_factory.mktemp(case.name) / "kb")
+        jobs.append((case.name, kb, kb.write(case.target, case.content)))
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        futures = {name: pool.submit(kb.validate_cli, path) for name, kb, path in jobs}
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.name)
+def test_cli_text_reports_rule_and_position(
+    case: Case, single_runs: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    proc = single_runs[case.name]
+
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # a crash (e.g. a segfault: -11) is not 1
+    lines = proc.stdout.splitlines()
+    findings = [TEXT_FINDING.match(line) for line in lines[:-1]]
+    assert all(findings), lines
+    assert {m["path"] for m in findings} == {case.target}  # type: ignore[index]
+    assert {m["severity"] for m in findings} == {"error"}  # type: ignore[index]
+    assert_matches({(m["rule"], int(m["line"]), int(m["column"])) for m in findings}, case.expected)  # type: ignore[index]
+    assert lines[-1] == f"{len(findings)} error(s), 0 warning(s)"
+
+
+@pytest.fixture(scope="module")
+def combined(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, str, str]]:
+    """One knowledge base holding every case; validated once per output format."""
+    kb = corpus_kb(tmp_path_factory.mktemp("combined") / "kb")
+    paths = [kb.write(case.combined_target, case.content) for case in ALL_CASES]
+    runs = {}
+    for output in ("json", "github"):
+        proc = kb.validate_cli("--format", output, *paths)
+        runs[output] = (proc.returncode, proc.stdout, proc.stderr)
+    return runs
+
+
+def test_combined_run_collects_every_file(combined: dict[str, tuple[int, str, str]]) -> None:
+    returncode, stdout, stderr = combined["json"]
+    assert "Traceback" not in stderr, stderr
+    assert returncode == 1
+    findings = json.loads(stdout)
+    assert {f["path"] for f in findings} == {case.combined_target for case in ALL_CASES}
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.name)
+def test_json_format(case: Case, combined: dict[str, tuple[int, str, str]]) -> None:
+    returncode, stdout, stderr = combined["json"]
+    assert "Traceback" not in stderr, stderr
+    assert returncode == 1
+    findings = json.loads(stdout)
+    assert isinstance(findings, list)
+    mine = [f for f in findings if f["path"] == case.combined_target]
+    for finding in mine:
+        assert set(finding) == FINDING_KEYS
+        assert finding["severity"] == "error"
+        assert isinstance(finding["line"], int) and isinstance(finding["column"], int)
+        assert isinstance(finding["message"], str) and finding["message"]
+    assert_matches({(f["rule"], f["line"], f["column"]) for f in mine}, case.expected)
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda case: case.name)
+def test_github_format(case: Case, combined: dict[str, tuple[int, str, str]]) -> None:
+    returncode, stdout, stderr = combined["github"]
+    assert "Traceback" not in stderr, stderr
+    assert returncode == 1
+    lines = stdout.splitlines()
+    matches = [GITHUB_FINDING.match(line) for line in lines]
+    assert all(matches), [line for line, m in zip(lines, matches, strict=True) if not m]
+    mine = [m for m in matches if m["path"] == case.combined_target]  # type: ignore[index]
+    assert all(line.startswith(f"::error file={case.combined_target},line=") for line in (m.string for m in mine))
+    assert_matches({(m["rule"], int(m["line"]), int(m["column"])) for m in mine}, case.expected)
+
+
+PEER_VALID = sorted(p for p in (CORPUS / "peer").glob("*.yaml") if "valid" in p.stem)
+
+
+@pytest.mark.parametrize("path", PEER_VALID, ids=lambda p: p.stem)
+def test_valid_variants_pass(path: Path, tmp_path: Path) -> None:
+    """The valid base the schema corpus is derived from, and valid edge cases of it, pass with exit 0: so each
+    corpus file fails for the one reason it was written for."""
+    kb = corpus_kb(tmp_path / "kb")
+    target = kb.write(
+        "services/broken.yaml" if path.stem.startswith("service-") else "incidents/2026/2026-10-14-x.yaml",
+        path.read_bytes(),
+    )
+    proc = kb.validate_cli(target)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "0 error(s), 0 warning(s)"
