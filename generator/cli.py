@@ -205,7 +205,7 @@ def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     _log_mkdocs_warnings()
     as_of = args.as_of or datetime.now(UTC)
     if args.public:
-        site_dir = (args.site_dir or kb.root / "public-site").resolve()
+        site_dir = args.site_dir or kb.root / "public-site"
         public_pages, settings, warnings = generate_public(kb, as_of)
         _print_warnings(warnings)
         build_public_site(public_pages, settings, site_dir)
