@@ -87,15 +87,24 @@ def monthly_report(
     start, end = month_bounds(year, month, zone)
     if cutoff <= start:
         return None
-    windows = availability_windows(model)
     last_day = (min(end, cutoff) - timedelta(microseconds=1)).astimezone(zone).date()
+    first_day = last_day - timedelta(days=UPTIME_DAYS - 1)
+    # Only windows that can touch the month or its 90 chart days matter; filtering them once per service keeps a
+    # report's cost independent of how long the knowledge base's history is.
+    earliest = min(start, month_bounds(first_day.year, first_day.month, zone)[0])
+    latest = min(end, cutoff)
+    relevant: dict[str, list[ImpactWindow]] = {}
+    for window in availability_windows(model):
+        if window.start < latest and (window.end is None or window.end > earliest):
+            relevant.setdefault(window.service, []).append(window)
     services = []
     for service in model.services:
+        windows = relevant.get(service.id, [])
         figure = service_month(service.id, service.slo, windows, year, month, cutoff=cutoff, tz=zone, weights=weights)
         days = daily_downtime(
             service.id,
             windows,
-            last_day - timedelta(days=UPTIME_DAYS - 1),
+            first_day,
             UPTIME_DAYS,
             cutoff=cutoff,
             tz=zone,

@@ -13,6 +13,7 @@ import html
 import json
 import re
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any
 from urllib.parse import quote
 
@@ -175,6 +176,7 @@ def percent(fraction: float | None, digits: int = 3) -> str | None:
     return None if fraction is None else f"{fraction * 100:.{digits}f}%"
 
 
+@cache  # compiled templates are reused: building an Environment per page recompiled them thousands of times
 def markdown_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("generator", "templates"),
@@ -203,6 +205,7 @@ def markdown_environment() -> Environment:
     return env
 
 
+@cache
 def svg_environment() -> Environment:
     """SVG is XML: ordinary HTML autoescaping is the right escaping there."""
     env = Environment(
