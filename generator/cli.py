@@ -138,7 +138,9 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
 
 def run_validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     paths = _expand(args.paths) if args.paths else None
-    result = validate_knowledge_base(kb, today=args.today or date.today(), strict=args.strict, paths=paths)
+    result = validate_knowledge_base(
+        kb, today=args.today or date.today(), strict=args.strict, paths=paths, keep_incidents=False
+    )
     output = REPORTERS[args.format](result.findings)
     if output:
         print(output)

@@ -76,33 +76,63 @@ def record_files(folder: Path) -> list[Path]:
     return sorted(p for pattern in ("*.yaml", "*.yml") for p in folder.rglob(pattern))
 
 
+@dataclass(frozen=True)
+class IdUse:
+    """Where a record states its id: all that id uniqueness needs once the record itself is checked."""
+
+    id: str
+    path: str
+    line: int
+    column: int
+
+
 def validate_knowledge_base(
-    kb: KnowledgeBase, *, today: date, strict: bool = False, paths: Iterable[Path] | None = None
+    kb: KnowledgeBase,
+    *,
+    today: date,
+    strict: bool = False,
+    paths: Iterable[Path] | None = None,
+    keep_incidents: bool = True,
 ) -> ValidationResult:
-    """Validate the given files (default: every record), with the whole knowledge base as context."""
+    """Validate the given files (default: every record), with the whole knowledge base as context.
+
+    Each incident is checked as soon as it is loaded; with `keep_incidents=False` its document is then let go,
+    so validating a large knowledge base needs memory for findings only.
+    """
     all_services = kb.service_files()
     selected = list(paths) if paths is not None else all_services + kb.incident_files()
     result = ValidationResult()
-    service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
-    incident_docs = _load_all([p for p in selected if not kb.is_service_file(p)], "incident", kb, result)
     known_services = {p.stem for p in all_services}
     context = _Context(today=today, strict=strict, known_services=known_services)
+    service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
+    incident_docs: list[Document] = []
+    id_uses: list[IdUse] = []
+    for doc in _load_all([p for p in selected if not kb.is_service_file(p)], "incident", kb, result, lazy=True):
+        result.findings.extend(check_incident(doc, context))
+        id_uses.append(IdUse(doc.data["id"], doc.path, *doc.locate(["id"])))
+        if keep_incidents:
+            incident_docs.append(doc)
     for doc in service_docs:
         result.findings.extend(check_service(doc, context))
     graph_docs = service_docs if paths is None else _context_services(kb, service_docs)
     reported = {doc.path for doc in service_docs}
     result.findings.extend(f for f in check_service_graph(graph_docs, known_services) if f.path in reported)
-    for doc in incident_docs:
-        result.findings.extend(check_incident(doc, context))
     others = _other_incidents(kb, selected, validating_all=paths is None)
-    result.findings.extend(check_unique_ids(incident_docs, others))
+    result.findings.extend(check_unique_ids(id_uses, others))
     result.findings.sort()
     result.services, result.incidents = service_docs, incident_docs
     return result
 
 
-def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> list[Document]:
-    valid = []
+def _load_all(
+    paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult, *, lazy: bool = False
+) -> Iterable[Document]:
+    """The documents that load and pass the schema (a generator with `lazy`, so each can be let go after use)."""
+    documents = _schema_valid(paths, kind, kb, result)
+    return documents if lazy else list(documents)
+
+
+def _schema_valid(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> Iterator[Document]:
     for path in paths:
         try:
             doc = load_document(path, kb.display(path))
@@ -115,8 +145,7 @@ def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: Validatio
         errors = schema_findings(doc, kind) or list(unrepresentable_times(doc))
         result.findings.extend(errors)
         if not errors:
-            valid.append(doc)
-    return valid
+            yield doc
 
 
 TIME_KEYS = frozenset(PHASES) | {
@@ -531,15 +560,16 @@ def _reaches(graph: dict[str, list[str]], start: str, target: str) -> bool:
     return False
 
 
-def check_unique_ids(reported: list[Document], others: list[Document]) -> Iterator[Finding]:
+def check_unique_ids(reported: list[IdUse], others: list[Document]) -> Iterator[Finding]:
     """The first file (by path; files outside the selection first) owns an id; later users are reported."""
     owners: dict[str, str] = {}
     for doc in sorted(others, key=lambda d: d.path):
         if isinstance(doc.data.get("id"), str):  # a file that does not pass the schema is reported on its own
             owners.setdefault(doc.data["id"], doc.path)
-    for doc in sorted(reported, key=lambda d: d.path):
-        record_id = doc.data["id"]
-        if record_id in owners:
-            yield _at(doc, ["id"], "id-unique", f"id {record_id} is already used by {owners[record_id]}")
+    for use in sorted(reported, key=lambda u: u.path):
+        if use.id in owners:
+            yield _finding(
+                use.path, use.line, use.column, "id-unique", f"id {use.id} is already used by {owners[use.id]}"
+            )
         else:
-            owners[record_id] = doc.path
+            owners[use.id] = use.path
