@@ -133,7 +133,12 @@ def run_once(argv: list[str], cwd: Path, output: Path, env: dict[str, str] | Non
     with output.open("wb") as sink:
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=sink, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
+        try:
+            _, status, usage = os.wait4(process.pid, 0)
+        except BaseException:  # interrupted: do not leave the child running
+            process.kill()
+            process.wait()
+            raise
         wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
     return {
@@ -198,6 +203,15 @@ def check_outputs(tool: str, text: str, exit_code: int, manifest: dict[str, Any]
 
 
 # --- the run ------------------------------------------------------------------------------------------------
+
+
+def source_fingerprint() -> str:
+    """A hash of generator/ and schemas/: the installed incidentkb runs from this tree, which may change mid-run."""
+    digest = hashlib.sha256()
+    for path in sorted([*(REPO / "generator").rglob("*.py"), *(REPO / "schemas").glob("*.json")]):
+        digest.update(path.relative_to(REPO).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def machine() -> dict[str, Any]:
@@ -362,11 +376,13 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.now(UTC)
     info = machine()
     info["load_average_before"] = os.getloadavg()
+    info["source_fingerprint_before"] = source_fingerprint()
     results = []
     with tempfile.TemporaryDirectory(prefix="bench-validate-") as scratch:
         for label, root in corpora:
             results.append(bench_corpus(label, root, tools, args, Path(scratch)))
     info["load_average_after"] = os.getloadavg()
+    info["source_fingerprint_after"] = source_fingerprint()
 
     table = markdown(results, tools)
     print(table)
@@ -392,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for result in results:
         print(check_summary(result))
+    if info["source_fingerprint_before"] != info["source_fingerprint_after"]:
+        print("\nWARNING: generator/ or schemas/ changed during the run; the incidentkb figures mix two versions")
     failed = [f"{r['label']}/{tool}" for r in results for tool, check in r["checks"].items() if not check["ok"]]
     if failed:
         print(f"\nOUTPUT CHECKS FAILED: {', '.join(failed)} (see the JSON results)")
