@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from generator.findings import REPORTERS, IncidentKBError, InvalidRecordsError, UsageError, format_text, has_errors
-from generator.validate import KnowledgeBase, record_files, validate_knowledge_base
+from generator.validate import KnowledgeBase, available_cpus, record_files, validate_knowledge_base
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 KINDS = ("incident", "near_miss", "maintenance")
@@ -49,6 +49,12 @@ def _day(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _jobs(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"not a number of processes (1 or more): {value!r}")
+    return int(value)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incidentkb", description="A knowledge base of production incidents in git.")
     parser.add_argument("--root", type=Path, help="the knowledge base folder (default: found from the current folder)")
@@ -62,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--strict", action="store_true", help="treat overdue action items as errors")
     validate.add_argument(
         "--today", type=_day, help="the date overdue action items are judged against (default: today)"
+    )
+    validate.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=available_cpus(),
+        help=f"worker processes for large knowledge bases (default: the CPUs available, {available_cpus()})",
     )
     validate.set_defaults(run=run_validate)
 
@@ -139,7 +151,7 @@ def _expand(paths: Sequence[Path]) -> list[Path]:
 def run_validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     paths = _expand(args.paths) if args.paths else None
     result = validate_knowledge_base(
-        kb, today=args.today or date.today(), strict=args.strict, paths=paths, keep_incidents=False
+        kb, today=args.today or date.today(), strict=args.strict, paths=paths, keep_incidents=False, jobs=args.jobs
     )
     output = REPORTERS[args.format](result.findings)
     if output:

@@ -47,7 +47,9 @@ _CORE_PLAIN = re.compile(
     r"|(?P<int>[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)"
     r"|(?P<float>[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))"
 )
+_CORE_PLAIN_FIRST = frozenset("~nNtTfF0123456789+-.")  # how anything _CORE_PLAIN matches can begin
 _PLAIN_TAGS = {"null": _NULL, "bool": _BOOL, "int": _INT, "float": _FLOAT}
+_KEY_TAGS = frozenset((_STR, _INT, _BOOL, _NULL, _FLOAT))
 _TYPE_OF_TAG = {tag: name for name, tag in _PLAIN_TAGS.items()}
 
 
@@ -56,7 +58,7 @@ class _CoreSchemaLoader(_BaseLoader):  # type: ignore[misc,valid-type]
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
-            if implicit[0]:
+            if implicit[0] and (not value or value[0] in _CORE_PLAIN_FIRST):  # most scalars are words: skip the regex
                 match = _CORE_PLAIN.fullmatch(value)
                 return _PLAIN_TAGS[match.lastgroup] if match else _STR  # type: ignore[index]
             return _STR
@@ -190,24 +192,27 @@ class _Converter:
         self.visited = 0
 
     def convert(self, node: yaml.Node, depth: int) -> Any:
-        self.visited += 1
-        if self.visited > MAX_EXPANDED_NODES:
-            raise self._at(node, "alias-limit", f"aliases expand to more than {MAX_EXPANDED_NODES:,} values")
+        self._visit(node)
         tag = node.tag
-        if isinstance(node, yaml.ScalarNode):
+        if node.__class__ is yaml.ScalarNode:
             return self._scalar(node, tag)
         if depth > MAX_DEPTH:  # the top-level mapping is depth 0; only collections nest
             raise self._at(node, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels")
-        if tag == _MAP and isinstance(node, yaml.MappingNode):
+        if tag == _MAP and node.__class__ is yaml.MappingNode:
             return self._mapping(node, depth)
-        if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+        if tag == _SEQ and node.__class__ is yaml.SequenceNode:
             return [self.convert(item, depth + 1) for item in node.value]
         raise self._at(node, "yaml-tag", f"tag {tag!r} is not allowed; records hold plain mappings, lists and scalars")
+
+    def _visit(self, node: yaml.Node) -> None:
+        self.visited += 1
+        if self.visited > MAX_EXPANDED_NODES:
+            raise self._at(node, "alias-limit", f"aliases expand to more than {MAX_EXPANDED_NODES:,} values")
 
     def _mapping(self, node: yaml.MappingNode, depth: int) -> dict[str, Any]:
         result: dict[str, Any] = {}
         for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag not in (_STR, _INT, _BOOL, _NULL, _FLOAT):
+            if key_node.__class__ is not yaml.ScalarNode or key_node.tag not in _KEY_TAGS:
                 raise self._at(key_node, "key-type", "a key must be a plain word, not a list, mapping or tagged value")
             key = key_node.value
             if key in result:
@@ -217,7 +222,11 @@ class _Converter:
                     "duplicate-key",
                     f"duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
                 )
-            result[key] = self.convert(value_node, depth + 1)
+            if value_node.__class__ is yaml.ScalarNode and value_node.tag == _STR:  # most values: inlined for speed
+                self._visit(value_node)
+                result[key] = value_node.value
+            else:
+                result[key] = self.convert(value_node, depth + 1)
         return result
 
     def _scalar(self, node: yaml.ScalarNode, tag: str) -> Any:

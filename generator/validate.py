@@ -6,11 +6,15 @@ nothing stops at the first error.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
 
 from generator.findings import Finding, Severity
@@ -60,14 +64,21 @@ class KnowledgeBase:
 
     def display(self, path: Path) -> str:
         """The path relative to the knowledge base, without resolving links (a link is named as the author sees it)."""
-        absolute, root = Path(os.path.abspath(path)), Path(os.path.abspath(self.root))
-        try:
-            return absolute.relative_to(root).as_posix()
-        except ValueError:
-            return str(path)
+        absolute = os.path.abspath(path)
+        if absolute.startswith(self._root_prefix):  # string work: this runs for every file, and pathlib is slow
+            return absolute[len(self._root_prefix) :].replace(os.sep, "/")
+        return str(path)
 
     def is_service_file(self, path: Path) -> bool:
-        return Path(os.path.abspath(self.service_dir)) in Path(os.path.abspath(path)).parents
+        return os.path.abspath(path).startswith(self._service_prefix)
+
+    @cached_property
+    def _root_prefix(self) -> str:
+        return os.path.join(os.path.abspath(self.root), "")
+
+    @cached_property
+    def _service_prefix(self) -> str:
+        return os.path.join(os.path.abspath(self.service_dir), "")
 
 
 def record_files(folder: Path) -> list[Path]:
@@ -93,11 +104,13 @@ def validate_knowledge_base(
     strict: bool = False,
     paths: Iterable[Path] | None = None,
     keep_incidents: bool = True,
+    jobs: int = 1,
 ) -> ValidationResult:
     """Validate the given files (default: every record), with the whole knowledge base as context.
 
     Each incident is checked as soon as it is loaded; with `keep_incidents=False` its document is then let go,
-    so validating a large knowledge base needs memory for findings only.
+    so validating a large knowledge base needs memory for findings only, and with `jobs` above 1 a large set of
+    incidents is shared out to that many worker processes.
     """
     all_services = kb.service_files()
     selected = list(paths) if paths is not None else all_services + kb.incident_files()
@@ -105,13 +118,17 @@ def validate_knowledge_base(
     known_services = {p.stem for p in all_services}
     context = _Context(today=today, strict=strict, known_services=known_services)
     service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
-    incident_docs: list[Document] = []
+    incident_paths = [p for p in selected if not kb.is_service_file(p)]
     id_uses: list[IdUse] = []
-    for doc in _load_all([p for p in selected if not kb.is_service_file(p)], "incident", kb, result, lazy=True):
-        result.findings.extend(check_incident(doc, context))
-        id_uses.append(IdUse(doc.data["id"], doc.path, *doc.locate(["id"])))
-        if keep_incidents:
-            incident_docs.append(doc)
+    if keep_incidents or jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES:
+        for checked in _check_incidents(incident_paths, kb, context, keep=keep_incidents):
+            result.findings.extend(checked.findings)
+            id_uses.extend(checked.id_uses)
+            result.incidents.extend(checked.documents)
+    else:
+        for checked in _check_incidents_in_parallel(incident_paths, kb, context, jobs):
+            result.findings.extend(checked.findings)
+            id_uses.extend(checked.id_uses)
     for doc in service_docs:
         result.findings.extend(check_service(doc, context))
     graph_docs = service_docs if paths is None else _context_services(kb, service_docs)
@@ -120,32 +137,106 @@ def validate_knowledge_base(
     others = _other_incidents(kb, selected, validating_all=paths is None)
     result.findings.extend(check_unique_ids(id_uses, others))
     result.findings.sort()
-    result.services, result.incidents = service_docs, incident_docs
+    result.services = service_docs
     return result
 
 
-def _load_all(
-    paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult, *, lazy: bool = False
-) -> Iterable[Document]:
-    """The documents that load and pass the schema (a generator with `lazy`, so each can be let go after use)."""
-    documents = _schema_valid(paths, kind, kb, result)
-    return documents if lazy else list(documents)
+# Below this many incidents, starting worker processes costs more than sharing the work saves.
+PARALLEL_MIN_FILES = 400
+_CHUNK_FILES = 250
+# Validation makes no reference cycles, so the cyclic collector only slows it down (it walks every live node
+# tree); it is paused and run over the young objects every so many files, which bounds what a cycle could hold.
+_COLLECT_EVERY = 500
 
 
-def _schema_valid(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> Iterator[Document]:
-    for path in paths:
-        try:
-            doc = load_document(path, kb.display(path))
-        except LoadError as exc:
-            result.findings.append(exc.finding)
-            continue
-        except OSError as exc:
-            result.findings.append(_finding(kb.display(path), 1, 1, "unreadable", f"cannot read file: {exc.strerror}"))
-            continue
-        errors = schema_findings(doc, kind) or list(unrepresentable_times(doc))
-        result.findings.extend(errors)
-        if not errors:
-            yield doc
+@dataclass
+class CheckedIncidents:
+    """What checking some incident files found: findings, the ids they state, and (if kept) their documents."""
+
+    findings: list[Finding] = field(default_factory=list)
+    id_uses: list[IdUse] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+
+
+def _check_incidents(
+    paths: list[Path], kb: KnowledgeBase, context: _Context, *, keep: bool
+) -> Iterator[CheckedIncidents]:
+    """Check incident files one by one (schema, then the rules); a document is let go after use unless `keep`."""
+    with _collector_paused():
+        for index, path in enumerate(paths, start=1):
+            checked = CheckedIncidents()
+            doc = _load_schema_valid(path, "incident", kb, checked.findings)
+            if doc is not None:
+                checked.findings.extend(check_incident(doc, context))
+                checked.id_uses.append(IdUse(doc.data["id"], doc.path, *doc.locate(["id"])))
+                if keep:
+                    checked.documents.append(doc)
+            yield checked
+            if index % _COLLECT_EVERY == 0:
+                gc.collect(1)
+
+
+def _check_chunk(chunk: tuple[list[Path], KnowledgeBase, _Context]) -> CheckedIncidents:
+    """One worker's share: the findings and ids of a chunk of files (documents stay in the worker)."""
+    paths, kb, context = chunk
+    merged = CheckedIncidents()
+    for checked in _check_incidents(paths, kb, context, keep=False):
+        merged.findings.extend(checked.findings)
+        merged.id_uses.extend(checked.id_uses)
+    return merged
+
+
+def _check_incidents_in_parallel(
+    paths: list[Path], kb: KnowledgeBase, context: _Context, jobs: int
+) -> Iterator[CheckedIncidents]:
+    """The same checks in `jobs` forked workers, results in file order; one process where fork is unavailable."""
+    if "fork" not in multiprocessing.get_all_start_methods():
+        yield from _check_incidents(paths, kb, context, keep=False)
+        return
+    chunks = [(paths[i : i + _CHUNK_FILES], kb, context) for i in range(0, len(paths), _CHUNK_FILES)]
+    # fork: the workers start with the schemas compiled and the modules imported, in milliseconds.
+    with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
+        yield from pool.imap(_check_chunk, chunks)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def available_cpus() -> int:
+    """The CPUs this process may run on (a container's limit, not the host's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> list[Document]:
+    """The documents that load and pass the schema; everything else becomes findings."""
+    loaded = (_load_schema_valid(path, kind, kb, result.findings) for path in paths)
+    return [doc for doc in loaded if doc is not None]
+
+
+def _load_schema_valid(path: Path, kind: str, kb: KnowledgeBase, findings: list[Finding]) -> Document | None:
+    """The document if it loads and passes the schema; otherwise None, with the reasons added to `findings`."""
+    try:
+        doc = load_document(path, kb.display(path))
+    except LoadError as exc:
+        findings.append(exc.finding)
+        return None
+    except OSError as exc:
+        findings.append(_finding(kb.display(path), 1, 1, "unreadable", f"cannot read file: {exc.strerror}"))
+        return None
+    errors = schema_findings(doc, kind) or unrepresentable_times(doc)
+    findings.extend(errors)
+    return None if errors else doc
 
 
 TIME_KEYS = frozenset(PHASES) | {
@@ -160,29 +251,31 @@ TIME_KEYS = frozenset(PHASES) | {
 }
 
 
-def unrepresentable_times(doc: Document) -> Iterator[Finding]:
+def unrepresentable_times(doc: Document) -> list[Finding]:
     """RFC 3339 allows a leap second (23:59:60), which no datetime library represents: say so instead of crashing."""
+    findings: list[Finding] = []
+    _find_unrepresentable_times(doc, doc.data, [], findings)
+    return findings
 
-    def walk(value: object, where: list[str | int]) -> Iterator[Finding]:
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key in TIME_KEYS and isinstance(item, str):
+
+# A module-level function that appends (no closure, no generators): a recursive closure is a reference cycle that
+# would keep each document's node tree alive until the cyclic collector runs, and it walks every value.
+def _find_unrepresentable_times(doc: Document, value: object, where: list[str | int], found: list[Finding]) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if item.__class__ is str:
+                if key in TIME_KEYS:
                     try:
                         parse_time(item)
                     except ValueError:
-                        yield _at(
-                            doc,
-                            [*where, key],
-                            "schema",
-                            f"{item!r} is not a date-time that can be represented (a leap second?); use :59",
-                        )
-                else:
-                    yield from walk(item, [*where, key])
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                yield from walk(item, [*where, index])
-
-    yield from walk(doc.data, [])
+                        message = f"{item!r} is not a date-time that can be represented (a leap second?); use :59"
+                        found.append(_at(doc, [*where, key], "schema", message))
+            elif item.__class__ is dict or item.__class__ is list:
+                _find_unrepresentable_times(doc, item, [*where, key], found)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if item.__class__ is dict or item.__class__ is list:
+                _find_unrepresentable_times(doc, item, [*where, index], found)
 
 
 def _context_services(kb: KnowledgeBase, selected: list[Document]) -> list[Document]:
