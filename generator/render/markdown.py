@@ -22,16 +22,29 @@ from markupsafe import Markup
 
 Trusted = Markup  # a string that is already safe Markdown (built by the generator, not taken from a record)
 
-# The punctuation that Markdown or a pymdownx extension gives meaning to: links and images, emphasis, code,
-# headings and lists, tables, attribute lists, admonitions (!!!), details (???), tabs (===), snippets (--8<--),
-# definition lists and emoji (:). pymdownx.escapeall (in mkdocs.yml) makes a backslash escape valid for each.
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~=^:?])")
+# Punctuation that Markdown or a pymdownx extension gives meaning to anywhere in a line: links and images,
+# emphasis, code, tables, attribute lists, heading ends (a trailing `#` is dropped), strike/mark/caret.
+_INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~^=])")
+# Punctuation that only means something at the start of a line: headings, lists (`-`, `+`, `1.`), rules and
+# setext underlines, admonitions (!!!), details (???), tabs (===), definitions (:), snippets (--8<--).
+_LINE_START_SPECIAL = re.compile(r"^([ \t]*)([-+!?:.>/]|[0-9]+[.)])", re.MULTILINE)
+# Escaping only where needed matters: each backslash escape costs Python-Markdown an inline match and a
+# placeholder, and escaping every `.`, `-` and `:` of prose made rendering the site markedly slower.
 
 
 def escape_markdown(text: str) -> str:
-    """Text that renders in Markdown exactly as written: no HTML, no links, no emphasis, no extensions."""
+    """Text that renders in Markdown exactly as written: no HTML, no links, no emphasis, no extensions.
+
+    pymdownx.escapeall (in mkdocs.yml) makes a backslash escape valid before any character.
+    """
     escaped = html.escape(text, quote=False)  # & < > become entities first, so no raw HTML survives
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", escaped)
+    escaped = _INLINE_SPECIAL.sub(r"\\\1", escaped)
+    return _LINE_START_SPECIAL.sub(_escape_line_start, escaped)
+
+
+def _escape_line_start(match: re.Match[str]) -> str:
+    indent, marker = match.groups()
+    return f"{indent}{marker[:-1]}\\{marker[-1]}"  # `1.` becomes `1\.`; `-` becomes `\-`
 
 
 def _known(value: Any) -> Any:
