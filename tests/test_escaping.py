@@ -78,7 +78,7 @@ def lines_without_indent(text: str) -> str:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(TOKENS, min_size=1, max_size=40).map("".join).map(lines_without_indent))
-@example("1986. A fine year\n- not a list\n# not a heading\nC#\n!!! danger \"x\"\n=== \"tab\"\nsetext\n---")
+@example('1986. A fine year\n- not a list\n# not a heading\nC#\n!!! danger "x"\n=== "tab"\nsetext\n---')
 @example("[x](javascript:alert(1)) {: onclick=alert(2) } *b* _i_ `c` <img src=x onerror=alert(3)>")
 def test_any_text_renders_as_itself(text: str) -> None:
     result = rendered(text)
