@@ -74,12 +74,22 @@ class LoadError(Exception):
 
 
 @dataclass(frozen=True)
-class Document:
-    """A loaded YAML file: plain JSON-compatible data plus the node tree that knows every value's position."""
+class Record:
+    """A loaded file's path and plain JSON-compatible data: all the model needs once the file is validated."""
 
     path: str
     data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Document(Record):
+    """A loaded YAML file with the node tree that knows every value's position (what findings point at)."""
+
     root: yaml.MappingNode
+
+    def record(self) -> Record:
+        """The data without the node tree, which is ten times its size."""
+        return Record(self.path, self.data)
 
     def locate(self, json_path: Sequence[str | int], *, key: bool = False) -> tuple[int, int]:
         """1-based line and column of the value at `json_path` (of its key if `key`), or of its nearest parent."""

@@ -6,13 +6,13 @@ frozen) so that pages can show every field an author wrote.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from types import MappingProxyType
 from typing import Any
 
-from generator.loader import Document
+from generator.loader import Record
 
 FISHBONE_CATEGORIES = ("people", "process", "tools", "inputs", "environment", "measurement")
 LEVEL_ORDER = ("degraded_performance", "partial_outage", "major_outage")
@@ -171,7 +171,7 @@ class KnowledgeBaseModel:
         return next((i for i in self.incidents if i.id == incident_id), None)
 
 
-def build_model(incidents: list[Document], services: list[Document]) -> KnowledgeBaseModel:
+def build_model(incidents: Sequence[Record], services: Sequence[Record]) -> KnowledgeBaseModel:
     return KnowledgeBaseModel(
         incidents=tuple(sorted((incident_from(d.data, d.path) for d in incidents), key=lambda i: i.sort_key)),
         services=tuple(sorted((service_from(d.data, d.path) for d in services), key=lambda s: s.id)),

@@ -8,12 +8,12 @@ can leak an internal field: it never receives one.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from generator.loader import Document
+from generator.loader import Record
 from generator.model import parse_time
 from generator.schemas import PUBLIC_MARK, load_schema, resolve
 
@@ -122,7 +122,7 @@ def as_of(model: PublicModel, cutoff: datetime) -> PublicModel:
     return replace(model, incidents=tuple(incidents))
 
 
-def build_public_model(incidents: list[Document], services: list[Document]) -> PublicModel:
+def build_public_model(incidents: Sequence[Record], services: Sequence[Record]) -> PublicModel:
     public_services = []
     for doc in services:
         data = public_record(doc.data, "service")

@@ -106,7 +106,9 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str
         },
     )
     pages = render_internal(inputs)
-    pages.update(render_reports(reports, company=loaded.settings.company, incident_base="../incidents/"))
+    pages.update(
+        render_reports(reports, company=loaded.settings.company, incident_base="../incidents/", searchable=False)
+    )
     return dict(sorted(pages.items())), loaded.findings
 
 

@@ -18,7 +18,7 @@ from functools import cached_property
 from pathlib import Path
 
 from generator.findings import Finding, Severity
-from generator.loader import Document, LoadError, load_document
+from generator.loader import Document, LoadError, Record, load_document
 from generator.model import parse_time
 from generator.schemas import compiled_validator
 
@@ -30,11 +30,11 @@ POSTMORTEM_SEVERITIES = ("SEV1", "SEV2")
 
 @dataclass
 class ValidationResult:
-    """Every finding, plus the documents that passed the schema (the model is built from those)."""
+    """Every finding, plus the records that passed the schema (the model is built from those)."""
 
     findings: list[Finding] = field(default_factory=list)
-    incidents: list[Document] = field(default_factory=list)
-    services: list[Document] = field(default_factory=list)
+    incidents: list[Record] = field(default_factory=list)
+    services: list[Record] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -124,7 +124,7 @@ def validate_knowledge_base(
         for checked in _check_incidents(incident_paths, kb, context, keep=keep_incidents):
             result.findings.extend(checked.findings)
             id_uses.extend(checked.id_uses)
-            result.incidents.extend(checked.documents)
+            result.incidents.extend(checked.records)
     else:
         for checked in _check_incidents_in_parallel(incident_paths, kb, context, jobs):
             result.findings.extend(checked.findings)
@@ -151,11 +151,11 @@ _COLLECT_EVERY = 500
 
 @dataclass
 class CheckedIncidents:
-    """What checking some incident files found: findings, the ids they state, and (if kept) their documents."""
+    """What checking some incident files found: findings, the ids they state, and (if kept) their records."""
 
     findings: list[Finding] = field(default_factory=list)
     id_uses: list[IdUse] = field(default_factory=list)
-    documents: list[Document] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
 
 
 def _check_incidents(
@@ -170,7 +170,7 @@ def _check_incidents(
                 checked.findings.extend(check_incident(doc, context))
                 checked.id_uses.append(IdUse(doc.data["id"], doc.path, *doc.locate(["id"])))
                 if keep:
-                    checked.documents.append(doc)
+                    checked.records.append(doc.record())  # the node tree is let go: findings are made
             yield checked
             if index % _COLLECT_EVERY == 0:
                 gc.collect(1)

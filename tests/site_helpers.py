@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import html
 import http.server
 import json
 import os
@@ -240,6 +241,10 @@ class PageParser(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append(Tag(tag, attrs))
+        if tag in ("title", "textarea"):
+            # As browsers read them (RCDATA): text up to the end tag, where `<script>` is not a tag. A minifier
+            # may leave `<` and `>` unescaped there, which is valid HTML; only `</title` would end the text.
+            self.set_cdata_mode(tag)
         if tag in ("script", "style", "title"):
             self._stack.append(tag)
             if tag == "script":
@@ -260,7 +265,7 @@ class PageParser(HTMLParser):
         if not self._stack:
             self.text.append(data)
         elif self._stack[-1] == "title":
-            self.title += data
+            self.title += html.unescape(data)  # character references count in RCDATA, not in CDATA mode
         elif self._stack[-1] == "script":
             self.scripts[-1] += data
 

@@ -169,6 +169,10 @@ def test_the_static_checks_can_fail() -> None:
     assert markdown_problems("```text\n<script>alert(1)</script>\n```\n\\<img\n") == []
     page = '<a href=" JavaScript:alert(1)">x</a><img src=x onerror=alert(2)><script>alert(1)</script>'
     assert len(html_problems(page)) == 4, html_problems(page)
+    # A <title> is read as browsers read it: a title closed early lets a script run; `<script>` inside it is text.
+    assert html_problems("<title>a </title><script>alert(1)</script></title>") == ["a script runs 'alert(1)'"]
+    assert html_problems("<title>a &lt;/title><script>alert(1)</script></title>") == []
+    assert parse_html("<title>a &lt;/title><b></title>").title == "a </title><b>"
 
 
 @pytest.mark.parametrize("record", [RESOLVED, ONGOING], ids=["resolved", "ongoing"])

@@ -36,9 +36,18 @@ def lede(report: MonthlyReport, company: str) -> str:
 
 
 def render_reports(
-    reports: list[MonthlyReport], *, company: str, incident_base: str, chart_base: str = "../"
+    reports: list[MonthlyReport],
+    *,
+    company: str,
+    incident_base: str,
+    chart_base: str = "../",
+    searchable: bool = True,
 ) -> dict[str, str]:
-    """`reports/<month>.md`, their uptime charts and `reports/index.md`."""
+    """`reports/<month>.md`, their uptime charts and `reports/index.md`.
+
+    Not `searchable` on the internal site: there a report restates the summaries of post-mortems that are
+    indexed themselves, so indexing it would double every hit and half the search index.
+    """
     env = markdown_environment()
     pages: dict[str, str] = {}
     for report in reports:
@@ -59,6 +68,7 @@ def render_reports(
             lede=lede(report, company),
             charts=chart_paths,
             incident_base=incident_base,
+            searchable=searchable,
         )
     archive = [
         (r, month_name(r), percent(min((s.month.availability for s in r.services), default=1.0)))
