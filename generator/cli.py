@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_jobs,
         default=available_cpus(),
-        help=f"worker processes for large knowledge bases (default: the CPUs available, {available_cpus()})",
+        help="worker processes for large knowledge bases (default: the CPUs available, %(default)s)",
     )
     validate.set_defaults(run=run_validate)
 

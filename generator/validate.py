@@ -119,23 +119,23 @@ def validate_knowledge_base(
     context = _Context(today=today, strict=strict, known_services=known_services)
     service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
     incident_paths = [p for p in selected if not kb.is_service_file(p)]
-    id_uses: list[IdUse] = []
-    if keep_incidents or jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES:
-        for checked in _check_incidents(incident_paths, kb, context, keep=keep_incidents):
-            result.findings.extend(checked.findings)
-            id_uses.extend(checked.id_uses)
-            result.incidents.extend(checked.records)
-    else:
-        for checked in _check_incidents_in_parallel(incident_paths, kb, context, jobs):
-            result.findings.extend(checked.findings)
-            id_uses.extend(checked.id_uses)
+    in_one_process = keep_incidents or jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES
+    all_checked = CheckedIncidents()
+    for checked in (
+        _check_incidents(incident_paths, kb, context, keep=keep_incidents)
+        if in_one_process
+        else _check_incidents_in_parallel(incident_paths, kb, context, jobs)
+    ):
+        all_checked.add(checked)
+    result.findings.extend(all_checked.findings)
+    result.incidents = all_checked.records
     for doc in service_docs:
         result.findings.extend(check_service(doc, context))
     graph_docs = service_docs if paths is None else _context_services(kb, service_docs)
     reported = {doc.path for doc in service_docs}
     result.findings.extend(f for f in check_service_graph(graph_docs, known_services) if f.path in reported)
     others = _other_incidents(kb, selected, validating_all=paths is None)
-    result.findings.extend(check_unique_ids(id_uses, others))
+    result.findings.extend(check_unique_ids(all_checked.id_uses, others))
     result.findings.sort()
     result.services = service_docs
     return result
@@ -156,6 +156,11 @@ class CheckedIncidents:
     findings: list[Finding] = field(default_factory=list)
     id_uses: list[IdUse] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
+
+    def add(self, other: CheckedIncidents) -> None:
+        self.findings.extend(other.findings)
+        self.id_uses.extend(other.id_uses)
+        self.records.extend(other.records)
 
 
 def _check_incidents(
@@ -181,8 +186,7 @@ def _check_chunk(chunk: tuple[list[Path], KnowledgeBase, _Context]) -> CheckedIn
     paths, kb, context = chunk
     merged = CheckedIncidents()
     for checked in _check_incidents(paths, kb, context, keep=False):
-        merged.findings.extend(checked.findings)
-        merged.id_uses.extend(checked.id_uses)
+        merged.add(checked)
     return merged
 
 
