@@ -69,12 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--today", type=_day, help="the date overdue action items are judged against (default: today)"
     )
-    validate.add_argument(
-        "--jobs",
-        type=_jobs,
-        default=available_cpus(),
-        help="worker processes for large knowledge bases (default: the CPUs available, %(default)s)",
-    )
+    _add_jobs(validate)
     validate.set_defaults(run=run_validate)
 
     new = commands.add_parser("new", help="write a new incident record and print its path")
@@ -103,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate = commands.add_parser("generate", help="write the generated pages (Markdown, SVG) without MkDocs")
     generate.add_argument("--out", type=Path, required=True, help="folder to write the pages into")
     _add_as_of(generate)
+    _add_jobs(generate)
     generate.set_defaults(run=run_generate)
 
     build = commands.add_parser("build", help="validate, generate and build the site with MkDocs (strict)")
@@ -114,6 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--public", action="store_true", help="build the public availability site instead (default dir: public-site/)"
     )
     _add_as_of(build)
+    _add_jobs(build)
     build.set_defaults(run=run_build)
 
     report = commands.add_parser("report", help="print the availability report of one month")
@@ -126,6 +123,15 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
     serve.set_defaults(run=run_serve)
     return parser
+
+
+def _add_jobs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=available_cpus(),
+        help="worker processes for large knowledge bases (default: the CPUs available, %(default)s)",
+    )
 
 
 def _add_as_of(parser: argparse.ArgumentParser) -> None:
@@ -206,7 +212,7 @@ def run_diff(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 def run_generate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from generator.site import generate_internal, write_pages
 
-    pages, warnings = generate_internal(kb, args.as_of or datetime.now(UTC))
+    pages, warnings = generate_internal(kb, args.as_of or datetime.now(UTC), args.jobs)
     _print_warnings(warnings)
     write_pages(pages, args.out)
     print(f"wrote {len(pages)} generated files to {args.out}")
@@ -220,14 +226,14 @@ def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     as_of = args.as_of or datetime.now(UTC)
     if args.public:
         site_dir = args.site_dir or kb.root / "public-site"
-        public_pages, settings, warnings = generate_public(kb, as_of)
+        public_pages, settings, warnings = generate_public(kb, as_of, args.jobs)
         _print_warnings(warnings)
-        build_public_site(public_pages, settings, site_dir)
+        build_public_site(public_pages, settings, site_dir, jobs=args.jobs)
     else:
         site_dir = args.site_dir or kb.root / "site"
-        pages, warnings = generate_internal(kb, as_of)
+        pages, warnings = generate_internal(kb, as_of, args.jobs)
         _print_warnings(warnings)
-        build_with_mkdocs(args.config_file or kb.root / "mkdocs.yml", site_dir, pages)
+        build_with_mkdocs(args.config_file or kb.root / "mkdocs.yml", site_dir, pages, jobs=args.jobs)
     print(f"built {site_dir}")
     return 0
 

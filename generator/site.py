@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from generator.analyze.availability import ImpactWindow, service_month
-from generator.analyze.report import MonthlyReport, monthly_report, report_months
+from generator.analyze.report import MonthlyReport, availability_windows, monthly_report, report_months
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.model import KnowledgeBaseModel, build_model
 from generator.public import PublicModel, build_public_model
@@ -39,12 +39,12 @@ class Loaded:
     findings: list[Finding]  # warnings only: errors raise
 
 
-def load_knowledge_base(kb: KnowledgeBase, as_of: datetime) -> Loaded:
+def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Loaded:
     """Validated records as the internal and the public model; an invalid knowledge base raises with every finding."""
     if as_of.tzinfo is None:
         raise UsageError("the cut-off needs an explicit offset")
     settings = load_settings(kb.root)
-    result = validate_knowledge_base(kb, today=as_of.date())
+    result = validate_knowledge_base(kb, today=as_of.date(), jobs=jobs)
     if has_errors(result.findings):
         raise InvalidRecordsError(result.findings)
     return Loaded(
@@ -56,8 +56,9 @@ def load_knowledge_base(kb: KnowledgeBase, as_of: datetime) -> Loaded:
 
 
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime) -> list[MonthlyReport]:
+    windows = availability_windows(public)
     reports = (
-        monthly_report(public, year, month, zone=settings.zone, weights=settings.weights, cutoff=as_of)
+        monthly_report(public, year, month, zone=settings.zone, weights=settings.weights, cutoff=as_of, windows=windows)
         for year, month in report_months(public, as_of, settings.zone)
     )
     return [r for r in reports if r is not None]
@@ -89,9 +90,10 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
     return figures
 
 
-def generate_internal(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str], list[Finding]]:
-    """The internal site's generated pages, `{path: content}`, and the validation warnings."""
-    loaded = load_knowledge_base(kb, as_of)
+def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
+    """The internal site's generated pages, `{path: content}`, and the validation warnings; the records are
+    checked on up to `jobs` CPUs."""
+    loaded = load_knowledge_base(kb, as_of, jobs)
     reports = monthly_reports(loaded.public, loaded.settings, as_of)
     weights = loaded.settings.weights
     inputs = SiteInputs(
@@ -104,6 +106,7 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str
             "partial_outage": weights.partial_outage,
             "degraded_performance": weights.degraded_performance,
         },
+        jobs=jobs,
     )
     pages = render_internal(inputs)
     pages.update(
@@ -112,9 +115,11 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str
     return dict(sorted(pages.items())), loaded.findings
 
 
-def generate_public(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str], Settings, list[Finding]]:
+def generate_public(
+    kb: KnowledgeBase, as_of: datetime, jobs: int = 1
+) -> tuple[dict[str, str], Settings, list[Finding]]:
     """The public site's whole docs folder, built from the public projection only."""
-    loaded = load_knowledge_base(kb, as_of)
+    loaded = load_knowledge_base(kb, as_of, jobs)
     public, settings = loaded.public, loaded.settings
     return (
         render_public_site(public, monthly_reports(public, settings, as_of), settings, as_of),
@@ -123,14 +128,14 @@ def generate_public(kb: KnowledgeBase, as_of: datetime) -> tuple[dict[str, str],
     )
 
 
-def build_public_site(pages: Mapping[str, str], settings: Settings, site_dir: Path) -> None:
+def build_public_site(pages: Mapping[str, str], settings: Settings, site_dir: Path, jobs: int = 1) -> None:
     """Write the public docs folder and its own MkDocs configuration to a temporary folder and build them."""
     with tempfile.TemporaryDirectory(prefix="incidentkb-public-") as scratch:
         docs = Path(scratch) / "docs"
         write_pages(pages, docs)
         config_file = Path(scratch) / "mkdocs.yml"
         config_file.write_text(public_mkdocs_config(settings, str(docs), str(site_dir)), encoding="utf-8")
-        build_with_mkdocs(config_file, site_dir, None)
+        build_with_mkdocs(config_file, site_dir, None, jobs)
 
 
 def write_pages(pages: Mapping[str, str], out_dir: Path) -> None:
@@ -141,11 +146,13 @@ def write_pages(pages: Mapping[str, str], out_dir: Path) -> None:
         target.write_text(content, encoding="utf-8")
 
 
-def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str] | None) -> None:
-    """Run `mkdocs build --strict` into `site_dir`, atomically; `pages` go to the incidentkb plugin if given."""
-    from mkdocs.commands.build import build
+def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str] | None, jobs: int = 1) -> None:
+    """Run `mkdocs build --strict` into `site_dir`, atomically, on up to `jobs` CPUs; `pages` go to the incidentkb
+    plugin if given."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, MkDocsException
+
+    from generator.parallel_build import build
 
     site_dir = site_dir.resolve()
     site_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +165,7 @@ def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str
             if plugin is None:
                 raise BuildError(f"{config_file}: the 'incidentkb' plugin is not listed under plugins")
             plugin.supplied_pages = dict(pages)  # type: ignore[attr-defined]
-        build(config)
+        build(config, jobs)
     except (Abort, ConfigurationError, MkDocsException) as exc:
         shutil.rmtree(staging, ignore_errors=True)
         raise BuildError(f"MkDocs build failed ({config_file}): {exc}; the previous site is untouched") from None

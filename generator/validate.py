@@ -119,12 +119,12 @@ def validate_knowledge_base(
     context = _Context(today=today, strict=strict, known_services=known_services)
     service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
     incident_paths = [p for p in selected if not kb.is_service_file(p)]
-    in_one_process = keep_incidents or jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES
+    in_one_process = jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES
     all_checked = CheckedIncidents()
     for checked in (
         _check_incidents(incident_paths, kb, context, keep=keep_incidents)
         if in_one_process
-        else _check_incidents_in_parallel(incident_paths, kb, context, jobs)
+        else _check_incidents_in_parallel(incident_paths, kb, context, jobs, keep=keep_incidents)
     ):
         all_checked.add(checked)
     result.findings.extend(all_checked.findings)
@@ -181,23 +181,24 @@ def _check_incidents(
                 gc.collect(1)
 
 
-def _check_chunk(chunk: tuple[list[Path], KnowledgeBase, _Context]) -> CheckedIncidents:
-    """One worker's share: the findings and ids of a chunk of files (documents stay in the worker)."""
-    paths, kb, context = chunk
+def _check_chunk(chunk: tuple[list[Path], KnowledgeBase, _Context, bool]) -> CheckedIncidents:
+    """One worker's share: the findings and ids of a chunk of files, and their records if kept (the node trees
+    stay in the worker)."""
+    paths, kb, context, keep = chunk
     merged = CheckedIncidents()
-    for checked in _check_incidents(paths, kb, context, keep=False):
+    for checked in _check_incidents(paths, kb, context, keep=keep):
         merged.add(checked)
     return merged
 
 
 def _check_incidents_in_parallel(
-    paths: list[Path], kb: KnowledgeBase, context: _Context, jobs: int
+    paths: list[Path], kb: KnowledgeBase, context: _Context, jobs: int, *, keep: bool
 ) -> Iterator[CheckedIncidents]:
     """The same checks in `jobs` forked workers, results in file order; one process where fork is unavailable."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        yield from _check_incidents(paths, kb, context, keep=False)
+        yield from _check_incidents(paths, kb, context, keep=keep)
         return
-    chunks = [(paths[i : i + _CHUNK_FILES], kb, context) for i in range(0, len(paths), _CHUNK_FILES)]
+    chunks = [(paths[i : i + _CHUNK_FILES], kb, context, keep) for i in range(0, len(paths), _CHUNK_FILES)]
     # fork: the workers start with the schemas compiled and the modules imported, in milliseconds.
     with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
         yield from pool.imap(_check_chunk, chunks)

@@ -18,7 +18,7 @@ from conftest import PROJECT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from generator.render.markdown import escape_markdown
+from generator.render.markdown import escape_every_special, escape_markdown
 
 PUNCTUATION = "\\`*_{}[]()#+-.!|~=^:?<>&\"'/@%;,$"
 TOKENS = st.one_of(
@@ -98,3 +98,11 @@ def test_any_text_renders_as_itself(text: str) -> None:
 def test_prose_punctuation_is_left_alone(text: str, expected: str) -> None:
     """Only what Markdown would act on is escaped: plain prose stays readable in the generated Markdown."""
     assert escape_markdown(text) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.text(), st.lists(TOKENS, max_size=40).map("".join)))
+def test_the_shortcut_for_plain_text_changes_nothing(text: str) -> None:
+    """escape_markdown returns text unchanged when no character needs escaping; that must be exactly what the
+    full escape would have returned."""
+    assert escape_markdown(text) == escape_every_special(text)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from conftest import KB, TODAY_DATE, dump_yaml, sev1_incident
 
 from generator import validate
+from generator.render import pages as page_module
+from generator.site import generate_internal
 from generator.validate import KnowledgeBase, validate_knowledge_base
 
 COUNT = validate.PARALLEL_MIN_FILES + 60  # more than one chunk, and above the threshold
@@ -98,9 +101,53 @@ def test_large_knowledge_bases_are_checked_in_worker_processes(
 
 
 def test_documents_are_kept_when_asked_for_whatever_the_jobs(kb: KB) -> None:
-    """`build` needs the documents, which stay in the process that loaded them: it never shares the work out."""
     result = validate_knowledge_base(KnowledgeBase(kb.root), today=TODAY_DATE, jobs=2)
     assert result.ok and len(result.incidents) == 4
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork (not on Windows)")
+def test_workers_send_the_records_back_in_file_order(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`build` needs the records: workers check them and send them back, and the parent keeps them in order."""
+    write_large_kb(kb)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    monkeypatch.setattr(sys.modules[__name__], "_PID_FOLDER", str(pids))
+    monkeypatch.setattr(validate, "_check_chunk", _recording_chunk)
+
+    parallel = validate_knowledge_base(KnowledgeBase(kb.root), today=TODAY_DATE, jobs=2)
+    serial = validate_knowledge_base(KnowledgeBase(kb.root), today=TODAY_DATE, jobs=1)
+
+    workers = {int(p.name) for p in pids.iterdir()}
+    assert workers and os.getpid() not in workers
+    assert len(serial.incidents) > validate.PARALLEL_MIN_FILES
+    assert [(r.path, r.data) for r in parallel.incidents] == [(r.path, r.data) for r in serial.incidents]
+    assert parallel.findings == serial.findings
+
+
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork (not on Windows)")
+def test_post_mortems_rendered_by_workers_are_the_same(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for number in range(1, 13):
+        kb.write_incident(f"2026-10-14-bulk-{number:04d}.yaml", dump_yaml(incident(number)))
+    monkeypatch.setattr(page_module, "PARALLEL_MIN_INCIDENTS", 0)
+    monkeypatch.setattr(page_module, "_CHUNK_INCIDENTS", 2)
+    pids = tmp_path / "pids"
+    pids.mkdir()
+    render = page_module._postmortem
+
+    def render_and_mark(*args: object) -> dict[str, str]:
+        (pids / str(os.getpid())).touch()
+        return render(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(page_module, "_postmortem", render_and_mark)
+    as_of = datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+    parallel, _ = generate_internal(KnowledgeBase(kb.root), as_of, jobs=2)
+    workers = {int(p.name) for p in pids.iterdir()}
+    serial, _ = generate_internal(KnowledgeBase(kb.root), as_of, jobs=1)
+
+    assert workers and os.getpid() not in workers
+    assert sum(path.startswith("incidents/INC-") for path in serial) == 16
+    assert list(parallel) == list(serial) and parallel == serial
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "two"])

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
+from functools import cached_property
 
 # Impact levels, least to most severe: the index is the level's rank.
 LEVELS: tuple[str, ...] = ("degraded_performance", "partial_outage", "major_outage")
@@ -86,6 +87,11 @@ class Weights:
         if level not in _RANK:
             raise ValueError(f"unknown impact level {level!r}")
         return float(getattr(self, level))
+
+    @cached_property
+    def exact(self) -> tuple[Fraction, ...]:
+        """The weight of each level in LEVELS order, as the exact decimal it was written as."""
+        return tuple(_decimal(self.of(level)) for level in LEVELS)
 
 
 # --- outputs --------------------------------------------------------------------------------------------------
@@ -282,7 +288,7 @@ class _Measure:
 
 def _measure(timeline: _Timeline, weights: Weights, start: datetime, end: datetime) -> _Measure:
     """Figures for the period [start, end), which must already end at or before the cut-off."""
-    weight_of = [_decimal(weights.of(level)) for level in LEVELS]
+    weight_of = weights.exact
     downtime = Fraction(0)
     worst: int | None = None
     for seg_start, seg_end, rank in timeline.levels:

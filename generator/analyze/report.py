@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -81,9 +82,17 @@ def report_months(model: PublicModel, cutoff: datetime, zone: ZoneInfo) -> list[
 
 
 def monthly_report(
-    model: PublicModel, year: int, month: int, *, zone: ZoneInfo, weights: Weights, cutoff: datetime
+    model: PublicModel,
+    year: int,
+    month: int,
+    *,
+    zone: ZoneInfo,
+    weights: Weights,
+    cutoff: datetime,
+    windows: Sequence[ImpactWindow] | None = None,
 ) -> MonthlyReport | None:
-    """The report for one month, or None if the month has not begun at the cut-off."""
+    """The report for one month, or None if the month has not begun at the cut-off. `windows` are the model's
+    availability_windows, for a caller that reports many months of one model."""
     start, end = month_bounds(year, month, zone)
     if cutoff <= start:
         return None
@@ -94,9 +103,12 @@ def monthly_report(
     earliest = min(start, month_bounds(first_day.year, first_day.month, zone)[0])
     latest = min(end, cutoff)
     relevant: dict[str, list[ImpactWindow]] = {}
-    for window in availability_windows(model):
+    touching_ids = set()
+    for window in availability_windows(model) if windows is None else windows:
         if window.start < latest and (window.end is None or window.end > earliest):
             relevant.setdefault(window.service, []).append(window)
+        if window.start < end and (window.end or cutoff) > start:
+            touching_ids.add(window.incident_id)
     services = []
     for service in model.services:
         windows = relevant.get(service.id, [])
@@ -111,11 +123,7 @@ def monthly_report(
             weights=weights,
         )
         services.append(ServiceReport(service, figure, tuple(days)))  # type: ignore[arg-type]
-    touching = [
-        _report_incident(model, i, zone, cutoff)
-        for i in model.incidents
-        if any(w.start < end and (w.end or cutoff) > start for w in i.impact)
-    ]
+    touching = [_report_incident(model, i, zone, cutoff) for i in model.incidents if i.id in touching_ids]
     return MonthlyReport(
         month=f"{year:04d}-{month:02d}",
         first_day=start.astimezone(zone).date(),

@@ -28,6 +28,8 @@ _INLINE_SPECIAL = re.compile(r"([\\`*_{}\[\]#|~^=])")
 # Punctuation that only means something at the start of a line: headings, lists (`-`, `+`, `1.`), rules and
 # setext underlines, admonitions (!!!), details (???), tabs (===), definitions (:), snippets (--8<--).
 _LINE_START_SPECIAL = re.compile(r"^([ \t]*)([-+!?:.>/]|[0-9]+[.)])", re.MULTILINE)
+# Any of the above, or a character html.escape changes: most values (times, names, plain sentences) hold none.
+_ANY_SPECIAL = re.compile(r"[&<>\\`*_{}\[\]#|~^=]|^[ \t]*(?:[-+!?:.>/]|[0-9]+[.)])", re.MULTILINE)
 # Escaping only where needed matters: each backslash escape costs Python-Markdown an inline match and a
 # placeholder, and escaping every `.`, `-` and `:` of prose made rendering the site markedly slower.
 
@@ -37,6 +39,11 @@ def escape_markdown(text: str) -> str:
 
     pymdownx.escapeall (in mkdocs.yml) makes a backslash escape valid before any character.
     """
+    return escape_every_special(text) if _ANY_SPECIAL.search(text) else text
+
+
+def escape_every_special(text: str) -> str:
+    """escape_markdown without its shortcut for text that needs no escape (the tests compare the two)."""
     escaped = html.escape(text, quote=False)  # & < > become entities first, so no raw HTML survives
     escaped = _INLINE_SPECIAL.sub(r"\\\1", escaped)
     return _LINE_START_SPECIAL.sub(_escape_line_start, escaped)

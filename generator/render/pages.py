@@ -6,11 +6,14 @@ handed to MkDocs by the plugin, or published by another engine that reads mkdocs
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+
+from jinja2 import Environment
 
 from generator.analyze import lessons, metrics, runbooks
 from generator.model import Incident, KnowledgeBaseModel, parse_time
@@ -30,6 +33,7 @@ class SiteInputs:
     cutoff: datetime  # ongoing impact is drawn up to here
     availability: Mapping[str, Sequence[object]] = field(default_factory=dict)  # service id -> recent months
     weights: Mapping[str, float] = field(default_factory=dict)
+    jobs: int = 1  # processes that render the post-mortems of a large knowledge base
 
 
 def anchor(text: str) -> Trusted:
@@ -45,8 +49,7 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
     tracker = lessons.action_tracker(model, inputs.today)
     views = lessons.index_views(model)
 
-    for incident in model.incidents:
-        pages.update(_postmortem(env, incident, inputs.cutoff))
+    pages.update(_postmortems(env, model.incidents, inputs.cutoff, inputs.jobs))
 
     for service in model.services:
         pages[f"runbooks/{service.id}.md"] = env.get_template("site/runbook.md.j2").render(
@@ -81,6 +84,39 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
         ongoing=ongoing, recent=recent, overdue=tracker.overdue
     )
     return dict(sorted(pages.items()))
+
+
+# Below this many incidents, forking workers costs more than it saves.
+PARALLEL_MIN_INCIDENTS = 400
+_CHUNK_INCIDENTS = 250
+_shared: tuple[Environment, Sequence[Incident], datetime] | None = None  # what forked workers render from
+
+
+def _postmortems(env: Environment, incidents: Sequence[Incident], cutoff: datetime, jobs: int) -> dict[str, str]:
+    """The post-mortem pages and charts of every incident, on up to `jobs` CPUs."""
+    global _shared
+    chunks = [range(i, min(i + _CHUNK_INCIDENTS, len(incidents))) for i in range(0, len(incidents), _CHUNK_INCIDENTS)]
+    if jobs < 2 or len(incidents) < PARALLEL_MIN_INCIDENTS or "fork" not in multiprocessing.get_all_start_methods():
+        _shared = (env, incidents, cutoff)
+        try:
+            return {path: text for chunk in chunks for path, text in _postmortem_chunk(chunk).items()}
+        finally:
+            _shared = None
+    _shared = (env, incidents, cutoff)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
+            return {path: text for part in pool.imap(_postmortem_chunk, chunks) for path, text in part.items()}
+    finally:
+        _shared = None
+
+
+def _postmortem_chunk(chunk: range) -> dict[str, str]:
+    assert _shared is not None
+    env, incidents, cutoff = _shared
+    pages: dict[str, str] = {}
+    for index in chunk:
+        pages.update(_postmortem(env, incidents[index], cutoff))
+    return pages
 
 
 def _postmortem(env, incident: Incident, cutoff: datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -1,0 +1,109 @@
+"""MkDocs's build on several CPUs (generator/parallel_build.py) gives the site MkDocs builds, byte for byte.
+
+The example knowledge base is small, so these tests lower the page threshold and the chunk size: the pages then
+really go to two forked workers, in many chunks. Every build here is a real MkDocs build of the example site.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mkdocs.commands import build as mkdocs_build
+from mkdocs.config import load_config
+from mkdocs.exceptions import Abort
+from mkdocs.structure.pages import Page
+from site_helpers import AS_OF, copy_kb, tree_digest
+
+from generator import parallel_build
+from generator.site import generate_internal
+from generator.validate import KnowledgeBase
+
+
+@pytest.fixture()
+def kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setattr(parallel_build, "PARALLEL_MIN_PAGES", 0)
+    monkeypatch.setattr(parallel_build, "CHUNK_PAGES", 3)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795000000")  # the sitemap's and footer's build date
+    return copy_kb(tmp_path / "kb")
+
+
+def config_for(kb: Path, site_dir: Path) -> Any:
+    pages, _ = generate_internal(KnowledgeBase(kb), datetime.fromisoformat(AS_OF))
+    config = load_config(str(kb / "mkdocs.yml"), strict=True, site_dir=str(site_dir))
+    config.plugins["incidentkb"].supplied_pages = pages  # type: ignore[attr-defined]
+    return config
+
+
+def test_two_workers_build_the_site_mkdocs_builds(kb: Path, tmp_path: Path) -> None:
+    mkdocs_build.build(config_for(kb, tmp_path / "mkdocs"))
+    parallel_build.build(config_for(kb, tmp_path / "workers"), jobs=2)
+    expected, actual = tree_digest(tmp_path / "mkdocs"), tree_digest(tmp_path / "workers")
+    assert len(expected) > 100 and "search/search_index.json" in expected
+    assert sorted(actual) == sorted(expected)
+    assert [rel for rel in expected if actual[rel] != expected[rel]] == []
+
+
+def test_the_pages_are_rendered_in_other_processes(kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    marks = tmp_path / "pids"
+    marks.mkdir()
+    render = Page.render
+
+    def render_and_mark(self: Page, config: Any, files: Any) -> None:
+        (marks / str(os.getpid())).touch()
+        render(self, config, files)
+
+    monkeypatch.setattr(Page, "render", render_and_mark)
+    parallel_build.build(config_for(kb, tmp_path / "site"), jobs=2)
+    pids = {int(p.name) for p in marks.iterdir()}
+    assert os.getpid() not in pids
+    assert len(pids) == 2
+
+
+def test_a_warning_in_a_worker_fails_the_strict_build_once(
+    kb: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (kb / "docs" / "broken.md").write_text("# Broken\n\nSee [the missing page](missing.md).\n", encoding="utf-8")
+    with caplog.at_level(logging.WARNING), pytest.raises(Abort, match="1 warnings in strict mode"):
+        parallel_build.build(config_for(kb, tmp_path / "site"), jobs=2)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "broken.md" in warnings[0] and "missing.md" in warnings[0]
+
+
+def test_an_error_in_a_worker_stops_the_build_with_it(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    render = Page.render
+
+    def fail_on_metrics(self: Page, config: Any, files: Any) -> None:
+        if self.file.src_uri == "metrics.md":
+            raise RuntimeError("the metrics page broke")
+        render(self, config, files)
+
+    monkeypatch.setattr(Page, "render", fail_on_metrics)
+    with caplog.at_level(logging.ERROR), pytest.raises(RuntimeError, match="the metrics page broke"):
+        parallel_build.build(config_for(kb, tmp_path / "site"), jobs=2)
+    assert any("Error reading page 'metrics.md'" in r.getMessage() for r in caplog.records)
+
+
+class _CountingPlugin:
+    """A plugin that keeps state across pages: its count would be lost in workers."""
+
+    pages = 0
+
+    def on_page_markdown(self, markdown: str, **_: Any) -> str:
+        self.pages += 1
+        return markdown
+
+
+def test_a_plugin_with_page_state_keeps_the_build_on_one_cpu(kb: Path, tmp_path: Path) -> None:
+    config = config_for(kb, tmp_path / "site")
+    assert parallel_build.serial_reason(config, jobs=2) is None
+    assert parallel_build.serial_reason(config, jobs=1) == "one job asked for"
+    config.plugins.events["page_markdown"].append(_CountingPlugin().on_page_markdown)
+    reason = parallel_build.serial_reason(config, jobs=2)
+    assert reason is not None and "test_parallel_build._CountingPlugin" in reason
