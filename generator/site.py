@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from generator import workers
 from generator.analyze.availability import ImpactWindow, service_month
 from generator.analyze.report import MonthlyReport, availability_windows, monthly_report, report_months
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
@@ -55,13 +56,19 @@ def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Lo
     )
 
 
-def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime) -> list[MonthlyReport]:
-    windows = availability_windows(public)
-    reports = (
-        monthly_report(public, year, month, zone=settings.zone, weights=settings.weights, cutoff=as_of, windows=windows)
-        for year, month in report_months(public, as_of, settings.zone)
-    )
+def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
+    """The report of every month from the first impact to the cut-off, on up to `jobs` CPUs."""
+    months = report_months(public, as_of, settings.zone)
+    reports = workers.in_order(_monthly_report, months, jobs, (public, settings, as_of, availability_windows(public)))
     return [r for r in reports if r is not None]
+
+
+def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
+    public, settings, as_of, windows = workers.shared()
+    year, number = month
+    return monthly_report(
+        public, year, number, zone=settings.zone, weights=settings.weights, cutoff=as_of, windows=windows
+    )
 
 
 def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
@@ -94,7 +101,7 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
     """The internal site's generated pages, `{path: content}`, and the validation warnings; the records are
     checked on up to `jobs` CPUs."""
     loaded = load_knowledge_base(kb, as_of, jobs)
-    reports = monthly_reports(loaded.public, loaded.settings, as_of)
+    reports = monthly_reports(loaded.public, loaded.settings, as_of, jobs)
     weights = loaded.settings.weights
     inputs = SiteInputs(
         model=loaded.model,
@@ -122,7 +129,7 @@ def generate_public(
     loaded = load_knowledge_base(kb, as_of, jobs)
     public, settings = loaded.public, loaded.settings
     return (
-        render_public_site(public, monthly_reports(public, settings, as_of), settings, as_of),
+        render_public_site(public, monthly_reports(public, settings, as_of, jobs), settings, as_of),
         settings,
         loaded.findings,
     )

@@ -7,7 +7,6 @@ nothing stops at the first error.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
 
+from generator import workers
 from generator.findings import Finding, Severity
 from generator.loader import Document, LoadError, Record, load_document
 from generator.model import parse_time
@@ -195,13 +195,8 @@ def _check_incidents_in_parallel(
     paths: list[Path], kb: KnowledgeBase, context: _Context, jobs: int, *, keep: bool
 ) -> Iterator[CheckedIncidents]:
     """The same checks in `jobs` forked workers, results in file order; one process where fork is unavailable."""
-    if "fork" not in multiprocessing.get_all_start_methods():
-        yield from _check_incidents(paths, kb, context, keep=keep)
-        return
     chunks = [(paths[i : i + _CHUNK_FILES], kb, context, keep) for i in range(0, len(paths), _CHUNK_FILES)]
-    # fork: the workers start with the schemas compiled and the modules imported, in milliseconds.
-    with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
-        yield from pool.imap(_check_chunk, chunks)
+    yield from workers.in_order(_check_chunk, chunks, jobs)
 
 
 @contextmanager

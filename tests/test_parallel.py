@@ -1,4 +1,4 @@
-"""Validation shared out to worker processes says exactly what one process says.
+"""Validation and generation shared out to worker processes give exactly what one process gives.
 
 A knowledge base above the parallel threshold, with broken files spread over every chunk (loader, schema, rule
 and warning findings, and an id used twice in files that land in different workers), is validated with one and
@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import KB, TODAY_DATE, dump_yaml, sev1_incident
 
+from generator import site as site_module
 from generator import validate
 from generator.render import pages as page_module
 from generator.site import generate_internal
@@ -125,7 +126,9 @@ def test_workers_send_the_records_back_in_file_order(kb: KB, tmp_path: Path, mon
 
 
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork (not on Windows)")
-def test_post_mortems_rendered_by_workers_are_the_same(kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_post_mortems_and_reports_made_by_workers_are_the_same(
+    kb: KB, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for number in range(1, 13):
         kb.write_incident(f"2026-10-14-bulk-{number:04d}.yaml", dump_yaml(incident(number)))
     monkeypatch.setattr(page_module, "PARALLEL_MIN_INCIDENTS", 0)
@@ -139,13 +142,25 @@ def test_post_mortems_rendered_by_workers_are_the_same(kb: KB, tmp_path: Path, m
         return render(*args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(page_module, "_postmortem", render_and_mark)
+    reports = tmp_path / "report-pids"
+    reports.mkdir()
+    report = site_module.monthly_report
+
+    def report_and_mark(*args: object, **kwargs: object) -> object:
+        (reports / str(os.getpid())).touch()
+        return report(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site_module, "monthly_report", report_and_mark)
     as_of = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
     parallel, _ = generate_internal(KnowledgeBase(kb.root), as_of, jobs=2)
     workers = {int(p.name) for p in pids.iterdir()}
+    report_workers = {int(p.name) for p in reports.iterdir()}
     serial, _ = generate_internal(KnowledgeBase(kb.root), as_of, jobs=1)
 
     assert workers and os.getpid() not in workers
+    assert report_workers and os.getpid() not in report_workers
+    assert sum(path.startswith("reports/") for path in serial) > 2
     assert sum(path.startswith("incidents/INC-") for path in serial) == 16
     assert list(parallel) == list(serial) and parallel == serial
 

@@ -6,7 +6,6 @@ handed to MkDocs by the plugin, or published by another engine that reads mkdocs
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -15,6 +14,7 @@ from datetime import date, datetime
 
 from jinja2 import Environment
 
+from generator import workers
 from generator.analyze import lessons, metrics, runbooks
 from generator.model import Incident, KnowledgeBaseModel, parse_time
 from generator.render import charts
@@ -89,30 +89,19 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
 # Below this many incidents, forking workers costs more than it saves.
 PARALLEL_MIN_INCIDENTS = 400
 _CHUNK_INCIDENTS = 250
-_shared: tuple[Environment, Sequence[Incident], datetime] | None = None  # what forked workers render from
 
 
 def _postmortems(env: Environment, incidents: Sequence[Incident], cutoff: datetime, jobs: int) -> dict[str, str]:
     """The post-mortem pages and charts of every incident, on up to `jobs` CPUs."""
-    global _shared
-    chunks = [range(i, min(i + _CHUNK_INCIDENTS, len(incidents))) for i in range(0, len(incidents), _CHUNK_INCIDENTS)]
-    if jobs < 2 or len(incidents) < PARALLEL_MIN_INCIDENTS or "fork" not in multiprocessing.get_all_start_methods():
-        _shared = (env, incidents, cutoff)
-        try:
-            return {path: text for chunk in chunks for path, text in _postmortem_chunk(chunk).items()}
-        finally:
-            _shared = None
-    _shared = (env, incidents, cutoff)
-    try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(chunks))) as pool:
-            return {path: text for part in pool.imap(_postmortem_chunk, chunks) for path, text in part.items()}
-    finally:
-        _shared = None
+    jobs = jobs if len(incidents) >= PARALLEL_MIN_INCIDENTS else 1
+    parts = workers.in_order(
+        _postmortem_chunk, workers.chunks(len(incidents), _CHUNK_INCIDENTS), jobs, (env, incidents, cutoff)
+    )
+    return {path: text for part in parts for path, text in part.items()}
 
 
 def _postmortem_chunk(chunk: range) -> dict[str, str]:
-    assert _shared is not None
-    env, incidents, cutoff = _shared
+    env, incidents, cutoff = workers.shared()
     pages: dict[str, str] = {}
     for index in chunk:
         pages.update(_postmortem(env, incidents[index], cutoff))
