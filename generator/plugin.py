@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
-from mkdocs.plugins import BasePlugin, get_plugin_logger
+from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
 from generator.findings import InvalidRecordsError, format_text
@@ -46,6 +47,29 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
             files.append(File.generated(config, path, content=content, inclusion=inclusion))
         return files
 
+    # The search plugin parses each page's HTML to index its sections. A post-mortem indexes only its title and
+    # summary and marks every later section data-search-exclude, yet those sections are five sixths of its HTML:
+    # the search plugin is shown only the part it indexes, and the page gets the rest back before its template
+    # is rendered. The index is the same (tests/test_site_build.py compares both). Generated pages only, whose
+    # headings are all top-level (a heading nested in a block would send later text back to an earlier section).
+    @event_priority(100)  # before the search plugin (0)
+    def _show_search_its_part(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
+        cut = unsearched_tail(page.content or "") if page.file.generated_by else None
+        if cut is not None:
+            self._held = (page, page.content[cut:])
+            page.content = page.content[:cut]
+        return context
+
+    @event_priority(-100)  # after it
+    def _give_the_page_its_tail(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
+        held, self._held = self._held, None
+        if held is not None and held[0] is page:
+            page.content += held[1]
+        return context
+
+    on_page_context = CombinedEvent(_show_search_its_part, _give_the_page_its_tail)
+    _held: tuple[Any, str] | None = None
+
     def on_serve(self, server: Any, /, *, config: Any, builder: Any) -> Any:
         root = self._root(config)
         for folder in ("incidents", "services", "schemas"):
@@ -76,6 +100,21 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
                 finding.message,
             )
         return pages
+
+
+_HEADING = re.compile(r"<h[1-6]\b[^>]*>")
+
+
+def unsearched_tail(content: str) -> int | None:
+    """Where the run of search-excluded sections that ends the page begins (None if the last section is indexed)."""
+    cut = None
+    for heading in _HEADING.finditer(content):
+        excluded = "data-search-exclude" in heading.group(0)
+        if not excluded:
+            cut = None
+        elif cut is None:
+            cut = heading.start()
+    return cut
 
 
 def _is_detail(path: str) -> bool:

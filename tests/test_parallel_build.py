@@ -6,6 +6,7 @@ really go to two forked workers, in many chunks. Every build here is a real MkDo
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from datetime import datetime
@@ -20,6 +21,7 @@ from mkdocs.structure.pages import Page
 from site_helpers import AS_OF, copy_kb, tree_digest
 
 from generator import parallel_build
+from generator import plugin as plugin_module
 from generator.site import generate_internal
 from generator.validate import KnowledgeBase
 
@@ -107,3 +109,30 @@ def test_a_plugin_with_page_state_keeps_the_build_on_one_cpu(kb: Path, tmp_path:
     config.plugins.events["page_markdown"].append(_CountingPlugin().on_page_markdown)
     reason = parallel_build.serial_reason(config, jobs=2)
     assert reason is not None and "test_parallel_build._CountingPlugin" in reason
+
+
+def test_the_search_plugin_reads_only_the_indexed_sections(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plugin shows the search plugin a post-mortem without its search-excluded tail: same index, same pages."""
+    cut = plugin_module.unsearched_tail
+    trimmed: list[int] = []
+
+    def counting(content: str) -> int | None:
+        at = cut(content)
+        trimmed.extend([] if at is None else [len(content) - at])
+        return at
+
+    monkeypatch.setattr(plugin_module, "unsearched_tail", counting)
+    mkdocs_build.build(config_for(kb, tmp_path / "trimmed"))
+    monkeypatch.setattr(plugin_module, "unsearched_tail", lambda content: None)
+    mkdocs_build.build(config_for(kb, tmp_path / "whole"))
+
+    assert len(trimmed) >= 16 and min(trimmed) > 1000  # every post-mortem, by kilobytes
+    expected, actual = tree_digest(tmp_path / "whole"), tree_digest(tmp_path / "trimmed")
+    assert sorted(actual) == sorted(expected)
+    assert [rel for rel in expected if actual[rel] != expected[rel]] == []
+    index = json.loads((tmp_path / "trimmed" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert any(
+        doc["location"].endswith("#summary") and doc["location"].startswith("incidents/") for doc in index["docs"]
+    )
