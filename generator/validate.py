@@ -121,12 +121,13 @@ def validate_knowledge_base(
     incident_paths = [p for p in selected if not kb.is_service_file(p)]
     in_one_process = jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES
     all_checked = CheckedIncidents()
-    for checked in (
-        _check_incidents(incident_paths, kb, context, keep=keep_incidents)
-        if in_one_process
-        else _check_incidents_in_parallel(incident_paths, kb, context, jobs, keep=keep_incidents)
-    ):
-        all_checked.add(checked)
+    with _collector_paused():  # the workers' records arrive as millions of new objects, none of them garbage
+        for checked in (
+            _check_incidents(incident_paths, kb, context, keep=keep_incidents)
+            if in_one_process
+            else _check_incidents_in_parallel(incident_paths, kb, context, jobs, keep=keep_incidents)
+        ):
+            all_checked.add(checked)
     result.findings.extend(all_checked.findings)
     result.incidents = all_checked.records
     for doc in service_docs:

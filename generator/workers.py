@@ -44,6 +44,41 @@ def in_order(
         _shared = None
 
 
+class Started:
+    """Tasks started in forked workers that go on while this process does other work; results() waits for
+    them. Use it as a context manager, so that the workers stop if that other work fails."""
+
+    def __init__(self, function: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, shared: Any = None) -> None:
+        global _shared
+        self._pool: Any = None
+        self._done: list[Any] | None = None
+        _shared = shared
+        try:
+            if jobs < 2 or len(tasks) < 2 or not can_fork():
+                self._done = [function(task) for task in tasks]
+            else:
+                self._pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)))  # forks now
+                self._pending = self._pool.map_async(function, tasks)
+        finally:
+            _shared = None
+
+    def results(self) -> list[Any]:
+        if self._done is None:
+            self._done = self._pending.get()
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+        return self._done
+
+    def __enter__(self) -> Started:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+
+
 def chunks(count: int, size: int) -> list[range]:
     """range(count) cut into consecutive ranges of `size` items (the last may be shorter)."""
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
