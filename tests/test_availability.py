@@ -693,6 +693,7 @@ def test_berlin_daily_figures_across_dst_match_brute_force(scenario: tuple[list[
     # Reference: label every minute with its Berlin calendar date, independently of day_bounds.
     per_day: dict[date, dict[str, float]] = {f.day: {"down": 0.0, "maint": 0.0, "length": 0.0} for f in figures}
     worst: dict[date, int] = {}
+    ids: dict[date, set[str]] = {}  # incidents with an outage in force during the day
     origin, units, unit = DST_GRID
     t = origin
     while t < origin + units * unit:
@@ -705,9 +706,11 @@ def test_berlin_daily_figures_across_dst_match_brute_force(scenario: tuple[list[
             per_day[day]["maint"] += any(w.maintenance for w in in_force)
             if outages:
                 worst[day] = max(worst.get(day, -1), *(LEVELS.index(w.level) for w in outages))
+            ids.setdefault(day, set()).update(w.incident_id for w in outages)
         t += unit
 
     for figure in figures:
+        assert figure.incident_ids == tuple(sorted(ids.get(figure.day, ())))
         expected = per_day[figure.day]
         assert math.isclose(figure.downtime_minutes, expected["down"], rel_tol=0, abs_tol=1e-9)
         assert figure.maintenance_minutes == expected["maint"]

@@ -20,6 +20,7 @@ All arithmetic is exact (``fractions.Fraction`` over whole microseconds); each p
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -262,9 +263,9 @@ def merge_weighted(windows: Iterable[ImpactWindow], weights: Weights, *, cutoff:
 class _Timeline:
     """One service's windows, merged once and measured over any number of periods."""
 
-    levels: list[tuple[datetime, datetime, int]]
-    maintenance: list[tuple[datetime, datetime]]
-    spans: list[tuple[ImpactWindow, datetime, datetime]]
+    levels: list[tuple[datetime, datetime, int]]  # sorted, disjoint
+    maintenance: list[tuple[datetime, datetime]]  # sorted, disjoint
+    spans: list[tuple[ImpactWindow, datetime, datetime]]  # sorted by start, may overlap
 
     @classmethod
     def build(cls, service: str, windows: Iterable[ImpactWindow], cutoff: datetime) -> _Timeline:
@@ -272,8 +273,48 @@ class _Timeline:
         return cls(
             levels=_level_segments(own, cutoff),
             maintenance=_maintenance_spans(own, cutoff),
-            spans=[(w, *_span(w, cutoff)) for w in own],
+            spans=sorted(((w, *_span(w, cutoff)) for w in own), key=lambda span: span[1]),
         )
+
+    def during(self, start: datetime, end: datetime) -> _Timeline:
+        """The segments and windows that may overlap [start, end): a superset of those that do, found by
+        bisection, so that measuring each of 90 days costs the few windows near that day, not all of them."""
+        first_level = bisect_right(self._level_ends, start)
+        last_level = bisect_left(self._level_starts, end)
+        first_kept = bisect_right(self._maintenance_ends, start)
+        last_kept = bisect_left(self._maintenance_starts, end)
+        # A window that overlaps the period starts before its end and less than the longest window before it.
+        first_span = bisect_right(self._span_starts, start - self._longest_span)
+        last_span = bisect_left(self._span_starts, end)
+        return _Timeline(
+            self.levels[first_level:last_level],
+            self.maintenance[first_kept:last_kept],
+            self.spans[first_span:last_span],
+        )
+
+    @cached_property
+    def _level_starts(self) -> list[datetime]:
+        return [s for s, _, _ in self.levels]
+
+    @cached_property
+    def _level_ends(self) -> list[datetime]:
+        return [e for _, e, _ in self.levels]
+
+    @cached_property
+    def _maintenance_starts(self) -> list[datetime]:
+        return [s for s, _ in self.maintenance]
+
+    @cached_property
+    def _maintenance_ends(self) -> list[datetime]:
+        return [e for _, e in self.maintenance]
+
+    @cached_property
+    def _span_starts(self) -> list[datetime]:
+        return [s for _, s, _ in self.spans]
+
+    @cached_property
+    def _longest_span(self) -> timedelta:
+        return max((e - s for _, s, e in self.spans), default=timedelta(0))
 
 
 @dataclass(frozen=True)
@@ -404,7 +445,7 @@ def daily_downtime(
         day = first_day + timedelta(days=offset)
         start, end = day_bounds(day, tz)
         measured_end = max(min(end, cutoff), start)
-        m = _measure(timeline, weights, start, measured_end)
+        m = _measure(timeline.during(start, measured_end), weights, start, measured_end)
         figures.append(
             DayFigure(
                 day=day,
