@@ -111,8 +111,8 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
 
 
 def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
-    """The internal site's generated pages, `{path: content}`, and the validation warnings; the records are
-    checked on up to `jobs` CPUs."""
+    """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
+    the records are checked, and the post-mortems and monthly reports made, in that many forked workers."""
     loaded = load_knowledge_base(kb, as_of, jobs)
     with start_monthly_reports(loaded.public, loaded.settings, as_of, jobs) as started:  # while the pages render
         pages = _internal_pages(loaded, as_of, jobs)
