@@ -21,7 +21,7 @@ import pickle
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mkdocs import utils
@@ -31,6 +31,8 @@ from mkdocs.exceptions import Abort, BuildError
 from mkdocs.structure.files import File, Files, InclusionLevel, get_files, set_exclusions
 from mkdocs.structure.nav import Navigation, get_navigation
 from mkdocs.structure.pages import Page
+
+from generator import workers
 
 log = logging.getLogger("mkdocs.plugins.incidentkb")
 
@@ -63,7 +65,7 @@ def serial_reason(config: MkDocsConfig, jobs: int) -> str | None:
     """Why this build cannot use workers, or None when it can."""
     if jobs < 2:
         return "one job asked for"
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not workers.can_fork():
         return "this platform cannot fork"
     unknown = sorted(
         {
@@ -102,8 +104,9 @@ def _build_in_parallel(config: MkDocsConfig, jobs: int) -> None:
         nav = get_navigation(files, config)
         nav = config.plugins.on_nav(nav, config=config, files=files)
 
-        pages = _pages(files, config)
-        _in_workers(jobs, pages, _source_size, _read_chunk, _apply_read, _Shared(config, files, nav, None, []))
+        _in_workers(
+            jobs, _Shared(config, files, nav, None, [], _pages(files, config)), _source_size, _read_chunk, _apply_read
+        )
 
         env = config.plugins.on_env(env, config=config, files=files)
         files.copy_static_files(inclusion=InclusionLevel.is_included)
@@ -113,9 +116,10 @@ def _build_in_parallel(config: MkDocsConfig, jobs: int) -> None:
             mkdocs_build._build_extra_template(template, files, config, nav)
 
         doc_files = files.documentation_pages(inclusion=InclusionLevel.is_included)
-        shared = _Shared(config, files, nav, env, doc_files)
         written = [f.page for f in doc_files if f.page is not None]
-        _in_workers(jobs, written, _content_size, _write_chunk, _apply_written, shared)
+        _in_workers(
+            jobs, _Shared(config, files, nav, env, doc_files, written), _content_size, _write_chunk, _apply_written
+        )
 
         for file in doc_files:
             assert file.page is not None
@@ -144,7 +148,7 @@ def _pages(files: Files, config: MkDocsConfig) -> list[Page]:
 
 
 def _source_size(page: Page) -> int:
-    return len(page.file.content_bytes) if page.file.generated_by else 4096  # authored pages: few, not read twice
+    return len(page.file.content_string) if page.file.generated_by else 4096  # authored pages: few, not read twice
 
 
 def _content_size(page: Page) -> int:
@@ -163,7 +167,7 @@ class _Shared:
     nav: Navigation
     env: Any
     doc_files: Sequence[File]
-    pages: Sequence[Page] = field(default_factory=list)
+    pages: Sequence[Page]  # the pages the workers' chunks index into
 
 
 @dataclass
@@ -179,16 +183,15 @@ _shared: _Shared | None = None  # set in the parent just before the fork, read b
 
 def _in_workers(
     jobs: int,
-    pages: Sequence[Page],
+    shared: _Shared,
     cost: Callable[[Page], int],
     work: Callable[[range], _ChunkResult],
     apply: Callable[[Sequence[Page], _ChunkResult, _Shared], None],
-    shared: _Shared,
 ) -> None:
     """Run `work` over contiguous chunks of `pages` in forked workers and `apply` their results in page order.
     A small build runs in this process, where the pages change in place and nothing needs applying."""
     global _shared
-    shared.pages = pages
+    pages = shared.pages
     costs = [cost(page) for page in pages]
     chunks = _chunks(costs, jobs)
     _shared = shared

@@ -80,7 +80,7 @@ def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
     public, settings, as_of, windows = workers.shared()
     year, number = month
     return monthly_report(
-        public, year, number, zone=settings.zone, weights=settings.weights, cutoff=as_of, windows=windows
+        public, year, number, zone=settings.zone, weights=settings.weights, cutoff=as_of, model_windows=windows
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, TypeVar
 
 Task = TypeVar("Task")
@@ -31,43 +32,33 @@ def in_order(
 ) -> Iterator[Result]:
     """function(task) for every task, in task order, on up to `jobs` processes. `function` must be a module-level
     function (it is pickled by name); `shared` is what it reads through shared()."""
-    global _shared
-    _shared = shared
-    try:
-        if jobs < 2 or len(tasks) < 2 or not can_fork():
-            for task in tasks:
-                yield function(task)
-            return
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(tasks))) as pool:
-            yield from pool.imap(function, tasks)
-    finally:
-        _shared = None
+    with Started(function, tasks, jobs, shared) as started:
+        yield from started.results()
 
 
 class Started:
     """Tasks started in forked workers that go on while this process does other work; results() waits for
-    them. Use it as a context manager, so that the workers stop if that other work fails."""
+    them, in task order. Use it as a context manager, so that the workers stop if that other work fails.
+    An executor rather than a Pool: a worker that dies (out of memory, killed) raises instead of hanging."""
 
     def __init__(self, function: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, shared: Any = None) -> None:
         global _shared
-        self._pool: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._done: list[Any] | None = None
         _shared = shared
         try:
             if jobs < 2 or len(tasks) < 2 or not can_fork():
                 self._done = [function(task) for task in tasks]
             else:
-                self._pool = multiprocessing.get_context("fork").Pool(min(jobs, len(tasks)))  # forks now
-                self._pending = self._pool.map_async(function, tasks)
+                fork = multiprocessing.get_context("fork")
+                self._pool = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=fork)
+                self._pending = self._pool.map(function, tasks)  # the workers fork here, seeing `shared`
         finally:
             _shared = None
 
     def results(self) -> list[Any]:
         if self._done is None:
-            self._done = self._pending.get()
-            self._pool.close()
-            self._pool.join()
-            self._pool = None
+            self._done = list(self._pending)
         return self._done
 
     def __enter__(self) -> Started:
@@ -75,8 +66,8 @@ class Started:
 
     def __exit__(self, *exc: object) -> None:
         if self._pool is not None:
-            self._pool.terminate()
-            self._pool.join()
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 def chunks(count: int, size: int) -> list[range]:

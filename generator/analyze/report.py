@@ -89,10 +89,10 @@ def monthly_report(
     zone: ZoneInfo,
     weights: Weights,
     cutoff: datetime,
-    windows: Sequence[ImpactWindow] | None = None,
+    model_windows: Sequence[ImpactWindow] | None = None,
 ) -> MonthlyReport | None:
-    """The report for one month, or None if the month has not begun at the cut-off. `windows` are the model's
-    availability_windows, for a caller that reports many months of one model."""
+    """The report for one month, or None if the month has not begun at the cut-off. `model_windows` are the
+    model's availability_windows, for a caller that reports many months of one model."""
     start, end = month_bounds(year, month, zone)
     if cutoff <= start:
         return None
@@ -104,7 +104,7 @@ def monthly_report(
     latest = min(end, cutoff)
     relevant: dict[str, list[ImpactWindow]] = {}
     touching_ids = set()
-    for window in availability_windows(model) if windows is None else windows:
+    for window in availability_windows(model) if model_windows is None else model_windows:
         if window.start < latest and (window.end is None or window.end > earliest):
             relevant.setdefault(window.service, []).append(window)
         if window.start < end and (window.end or cutoff) > start:
