@@ -86,7 +86,7 @@ def test_every_generated_page_is_built(kb: Path, site: Path, tmp_path: Path) -> 
             continue
         if rel.endswith(".md"):
             stem = rel[: -len(".md")]
-            target = site / (stem[: -len("index")] if stem.endswith("index") else stem + "/") / "index.html"
+            target = site / (stem[: -len("index")] if stem.rpartition("/")[2] == "index" else stem + "/") / "index.html"
         else:
             target = site / rel
         if not target.is_file():

@@ -1,6 +1,8 @@
 """Lessons-learned indexes: views over the incidents grouped by what they have in common.
 
-Like a blog's archive and category pages, each view is one sorted grouping of the same collection.
+Like a blog's category pages, each view is one sorted grouping of the same collection: a view page summarises its
+groups (how many, how recent, how severe, how fast contained) and each group has its own page listing every
+incident in it. A view page listing everything would be megabytes at 10,000 incidents, and unreadable.
 """
 
 from __future__ import annotations
@@ -8,15 +10,48 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from generator.analyze.metrics import minutes_between, percentile
 from generator.model import ActionItem, Incident, KnowledgeBaseModel
+
+RECENT_DAYS = 365  # a group's "last 12 months"
+SEVERE = frozenset({"SEV1", "SEV2"})
+LATEST_COUNT = 3  # incidents named in a recurring pattern's row
+RECENTLY_CLOSED_DAYS = 90  # closed action items the tracker lists one by one
 
 
 @dataclass(frozen=True)
 class Group:
     key: str
-    incidents: tuple[Incident, ...]
+    incidents: tuple[Incident, ...]  # oldest first
+
+    @property
+    def newest_first(self) -> tuple[Incident, ...]:
+        return self.incidents[::-1]
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """What a lead reads off a group before opening it."""
+
+    count: int
+    recent: int  # started in the last RECENT_DAYS
+    severe: int  # SEV1 or SEV2
+    median_minutes_to_mitigate: float | None  # over the incidents whose start and mitigation are known
+    latest: Incident
+
+
+def summarize(group: Group, today: date) -> GroupSummary:
+    since = today - timedelta(days=RECENT_DAYS)
+    mitigate = [m for m in (minutes_between(i.started_at, i.mitigated_at) for i in group.incidents) if m is not None]
+    return GroupSummary(
+        count=len(group.incidents),
+        recent=sum(1 for i in group.incidents if i.started_at is not None and i.started_at.date() > since),
+        severe=sum(1 for i in group.incidents if i.severity in SEVERE),
+        median_minutes_to_mitigate=percentile(mitigate, 50) if mitigate else None,
+        latest=group.incidents[-1],
+    )
 
 
 @dataclass(frozen=True)
@@ -25,11 +60,17 @@ class IndexView:
     title: str
     description: str
     groups: tuple[Group, ...]
+    summaries: tuple[GroupSummary, ...]  # one per group, in the same order
 
 
 # slug, title, description, the keys an incident is filed under
 VIEW_DEFINITIONS: tuple[tuple[str, str, str, Callable[[Incident], Iterable[str]]], ...] = (
-    ("by-service", "By service", "Every incident under each service it affected.", lambda i: i.services),
+    (
+        "by-service",
+        "By service",
+        "Every incident and near miss under each service it affected (planned maintenance is left out).",
+        lambda i: i.services if i.kind != "maintenance" else (),
+    ),
     (
         "by-root-cause",
         "By root-cause category",
@@ -69,11 +110,12 @@ def group_by(incidents: Iterable[Incident], keys_of: Callable[[Incident], Iterab
     return tuple(Group(key, tuple(sorted(groups[key], key=lambda i: i.sort_key))) for key in sorted(groups))
 
 
-def index_views(model: KnowledgeBaseModel) -> tuple[IndexView, ...]:
-    return tuple(
-        IndexView(slug, title, description, group_by(model.incidents, keys_of))
-        for slug, title, description, keys_of in VIEW_DEFINITIONS
-    )
+def index_views(model: KnowledgeBaseModel, today: date) -> tuple[IndexView, ...]:
+    views = []
+    for slug, title, description, keys_of in VIEW_DEFINITIONS:
+        groups = group_by(model.incidents, keys_of)
+        views.append(IndexView(slug, title, description, groups, tuple(summarize(g, today) for g in groups)))
+    return tuple(views)
 
 
 @dataclass(frozen=True)
@@ -83,7 +125,12 @@ class Pattern:
     service: str
     dimension: str  # "root cause" or "contributing factor"
     category: str
-    incidents: tuple[Incident, ...]
+    incidents: tuple[Incident, ...]  # oldest first
+
+    @property
+    def latest(self) -> tuple[Incident, ...]:
+        """The most recent few, newest first."""
+        return tuple(reversed(self.incidents[-LATEST_COUNT:]))
 
 
 def recurring_patterns(model: KnowledgeBaseModel) -> tuple[Pattern, ...]:
@@ -102,7 +149,8 @@ def recurring_patterns(model: KnowledgeBaseModel) -> tuple[Pattern, ...]:
 
 
 def near_misses(model: KnowledgeBaseModel) -> tuple[Incident, ...]:
-    return tuple(i for i in model.incidents if i.kind == "near_miss")
+    """Newest first."""
+    return tuple(i for i in reversed(model.incidents) if i.kind == "near_miss")
 
 
 @dataclass(frozen=True)
@@ -113,10 +161,19 @@ class ActionCounts:
 
 
 @dataclass(frozen=True)
+class ClosedInYear:
+    year: int | str  # of the item's due date, else of its incident's start; "unknown" when neither is known
+    done: int
+    wont_do: int
+
+
+@dataclass(frozen=True)
 class ActionTracker:
     open: tuple[ActionItem, ...]
     overdue: tuple[ActionItem, ...]
     closed: tuple[ActionItem, ...]
+    recently_closed: tuple[ActionItem, ...]  # closed items dated in the last RECENTLY_CLOSED_DAYS, newest first
+    closed_by_year: tuple[ClosedInYear, ...]  # every closed item, counted; each is also on its post-mortem
     by_owner: tuple[tuple[str, ActionCounts], ...]
     by_service: tuple[tuple[str, ActionCounts], ...]
 
@@ -131,6 +188,13 @@ def action_tracker(model: KnowledgeBaseModel, today: date) -> ActionTracker:
     open_items = sorted((a for a in items if a.is_open), key=order)
     overdue = [a for a in open_items if a.is_overdue(today)]
     closed = sorted((a for a in items if not a.is_open), key=order)
+    started = {i.id: i.started_at.date() if i.started_at else None for i in model.incidents}
+
+    def dated(item: ActionItem) -> date | None:  # no completion date is recorded: the due date stands in
+        return item.due or started[item.incident_id]
+
+    since = today - timedelta(days=RECENTLY_CLOSED_DAYS)
+    recently_closed = [a for a in closed if (d := dated(a)) is not None and d >= since]
     by_owner: dict[str, list[ActionItem]] = defaultdict(list)
     by_service: dict[str, list[ActionItem]] = defaultdict(list)
     for item in items:
@@ -141,9 +205,29 @@ def action_tracker(model: KnowledgeBaseModel, today: date) -> ActionTracker:
         tuple(open_items),
         tuple(overdue),
         tuple(closed),
+        tuple(reversed(recently_closed)),  # newest first
+        _closed_by_year(closed, dated),
         tuple((owner, _count(by_owner[owner], today)) for owner in sorted(by_owner)),
         tuple((service, _count(by_service[service], today)) for service in sorted(by_service)),
     )
+
+
+def _closed_by_year(
+    closed: Iterable[ActionItem], dated: Callable[[ActionItem], date | None]
+) -> tuple[ClosedInYear, ...]:
+    years: dict[int | str, list[ActionItem]] = defaultdict(list)
+    for item in closed:
+        when = dated(item)
+        years[when.year if when else "unknown"].append(item)
+    return tuple(
+        ClosedInYear(year, sum(a.status == "done" for a in items), sum(a.status == "wont_do" for a in items))
+        for year, items in sorted(years.items(), key=_newest_year_first)
+    )
+
+
+def _newest_year_first(pair: tuple[int | str, object]) -> tuple[int, int]:
+    year = pair[0]
+    return (1, 0) if isinstance(year, str) else (0, -year)
 
 
 def _count(items: list[ActionItem], today: date) -> ActionCounts:

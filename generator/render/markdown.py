@@ -117,6 +117,9 @@ def when(moment: datetime | None) -> str | None:
 
 
 def day(value: date | None) -> str | None:
+    """A date; a moment gives its day in UTC, as `when` shows it."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).date().isoformat()
     return None if value is None else value.isoformat()
 
 

@@ -47,7 +47,7 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
     pages: dict[str, str] = {}
     ongoing = [i for i in model.incidents if i.ongoing and i.kind != "maintenance"]
     tracker = lessons.action_tracker(model, inputs.today)
-    views = lessons.index_views(model)
+    views = lessons.index_views(model, inputs.today)
 
     pages.update(_postmortems(env, model.incidents, inputs.cutoff, inputs.jobs))
 
@@ -69,15 +69,10 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
 
     pages.update(_incident_indexes(env, model, ongoing))
 
-    pages["lessons/index.md"] = env.get_template("site/lessons-index.md.j2").render(
-        patterns=lessons.recurring_patterns(model), near_misses=lessons.near_misses(model), views=views
+    pages.update(_lessons(env, model, views))
+    pages["actions.md"] = env.get_template("site/actions.md.j2").render(
+        tracker=tracker, today=inputs.today, recently_closed_days=lessons.RECENTLY_CLOSED_DAYS
     )
-    for view in views:
-        pages[f"lessons/{view.slug}.md"] = env.get_template("site/lessons-view.md.j2").render(
-            view=view, anchors={g.key: anchor(g.key) for g in view.groups}
-        )
-
-    pages["actions.md"] = env.get_template("site/actions.md.j2").render(tracker=tracker, today=inputs.today)
     pages.update(_metrics(env, model))
     recent = sorted(model.incidents, key=lambda i: i.sort_key, reverse=True)[:RECENT_COUNT]
     pages["index.md"] = env.get_template("site/home.md.j2").render(
@@ -133,11 +128,49 @@ def _postmortem(env, incident: Incident, cutoff: datetime) -> dict[str, str]:  #
             if incident.started_at and incident.introduced_at
             else None
         ),
-        anchors={t: anchor(t) for t in incident.tags},
+        tag_pages={t: "../lessons/" + group_page("by-tag", t) for t in incident.tags},
         timeline_chart=f"../{CHART_DIR}/{incident.id}-timeline.svg" if timeline_svg else None,
         fishbone_chart=f"../{CHART_DIR}/{incident.id}-fishbone.svg" if fishbone_svg else None,
     )
     return pages
+
+
+def _lessons(env, model: KnowledgeBaseModel, views: Sequence[lessons.IndexView]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The lessons-learned index, the near misses, a summary page per view and a page per group."""
+    near_misses = lessons.near_misses(model)
+    pages = {
+        "lessons/index.md": env.get_template("site/lessons-index.md.j2").render(
+            patterns=lessons.recurring_patterns(model), near_misses=near_misses, views=views
+        ),
+        "lessons/near-misses.md": env.get_template("site/lessons-near-misses.md.j2").render(near_misses=near_misses),
+    }
+    group_template = env.get_template("site/lessons-group.md.j2")
+    for view in views:
+        group_pages = {g.key: group_page(view.slug, g.key) for g in view.groups}
+        pages[f"lessons/{view.slug}.md"] = env.get_template("site/lessons-view.md.j2").render(
+            view=view, group_pages=group_pages
+        )
+        if view.slug in GROUPS_LISTED_ELSEWHERE:
+            continue
+        for group, summary in zip(view.groups, view.summaries, strict=True):
+            pages["lessons/" + group_pages[group.key]] = group_template.render(view=view, group=group, summary=summary)
+    return pages
+
+
+# A service's incidents are listed, with their triggers and containment, under its runbook's known failure modes.
+GROUPS_LISTED_ELSEWHERE = {"by-service": "../runbooks/{key}.md#known-failure-modes"}
+
+
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
+def group_page(view_slug: str, key: str) -> str:
+    """Where a lessons view lists the incidents of one of its groups, relative to the lessons folder."""
+    if view_slug in GROUPS_LISTED_ELSEWHERE:
+        return GROUPS_LISTED_ELSEWHERE[view_slug].format(key=key)
+    name = key if _SLUG.fullmatch(key) else anchor(key)  # tags are slugs already; anchor() would merge "a--b" and "a-b"
+    # A page named index.md would be its folder's page, the view's own URL: "_" is in no other name.
+    return f"{view_slug}/{name}_.md" if name == "index" else f"{view_slug}/{name}.md"
 
 
 def _month_of(incident: Incident) -> str:
