@@ -25,7 +25,12 @@ from generator.model import KnowledgeBaseModel, build_model
 from generator.public import PublicModel, build_public_model
 from generator.public import as_of as public_as_of
 from generator.render.pages import SiteInputs, render_internal
-from generator.render.public_pages import public_mkdocs_config, render_public_site, render_reports
+from generator.render.public_pages import (
+    public_mkdocs_config,
+    render_public_site,
+    render_report,
+    render_report_archive,
+)
 from generator.settings import Settings, load_settings
 from generator.validate import KnowledgeBase, validate_knowledge_base
 
@@ -84,6 +89,21 @@ def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
     )
 
 
+def _start_internal_reports(loaded: Loaded, as_of: datetime, jobs: int) -> workers.Started:
+    """The internal site's monthly reports, each made and rendered by a worker: (report, its pages) per month."""
+    months = report_months(loaded.public, as_of, loaded.settings.zone)
+    shared = (loaded.public, loaded.settings, as_of, availability_windows(loaded.public))
+    return workers.Started(_internal_report, months, jobs, shared)
+
+
+def _internal_report(month: tuple[int, int]) -> tuple[MonthlyReport, dict[str, str]] | None:
+    report = _monthly_report(month)
+    if report is None:
+        return None
+    company = workers.shared()[1].company
+    return report, render_report(report, company=company, incident_base="../incidents/", searchable=False)
+
+
 def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
     """Each service's availability in its most recent months (internal services included)."""
     windows = [
@@ -114,12 +134,12 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
     """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
     the records are checked, and the post-mortems and monthly reports made, in that many forked workers."""
     loaded = load_knowledge_base(kb, as_of, jobs)
-    with start_monthly_reports(loaded.public, loaded.settings, as_of, jobs) as started:  # while the pages render
+    with _start_internal_reports(loaded, as_of, jobs) as started:  # while the other pages render
         pages = _internal_pages(loaded, as_of, jobs)
-        reports = [r for r in started.results() if r is not None]
-    pages.update(
-        render_reports(reports, company=loaded.settings.company, incident_base="../incidents/", searchable=False)
-    )
+        made = [m for m in started.results() if m is not None]
+    for _, report_pages in made:
+        pages.update(report_pages)
+    pages.update(render_report_archive([report for report, _ in made]))
     return dict(sorted(pages.items())), loaded.findings
 
 

@@ -151,15 +151,26 @@ def test_post_mortems_and_reports_made_by_workers_are_the_same(
         return report(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(site_module, "monthly_report", report_and_mark)
+    rendered = tmp_path / "render-pids"
+    rendered.mkdir()
+    render_report = site_module.render_report
+
+    def render_report_and_mark(*args: object, **kwargs: object) -> dict[str, str]:
+        (rendered / str(os.getpid())).touch()
+        return render_report(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(site_module, "render_report", render_report_and_mark)
     as_of = datetime(2026, 11, 23, 12, tzinfo=UTC)
 
     parallel, _ = generate_internal(KnowledgeBase(kb.root), as_of, jobs=2)
     workers = {int(p.name) for p in pids.iterdir()}
     report_workers = {int(p.name) for p in reports.iterdir()}
+    render_workers = {int(p.name) for p in rendered.iterdir()}
     serial, _ = generate_internal(KnowledgeBase(kb.root), as_of, jobs=1)
 
     assert workers and os.getpid() not in workers
     assert report_workers and os.getpid() not in report_workers
+    assert render_workers and os.getpid() not in render_workers  # the reports are rendered where they are made
     assert sum(path.startswith("reports/") for path in serial) > 2
     assert sum(path.startswith("incidents/INC-") for path in serial) == 16
     assert list(parallel) == list(serial) and parallel == serial

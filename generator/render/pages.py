@@ -45,12 +45,22 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
     env = markdown_environment()
     model = inputs.model
     pages: dict[str, str] = {}
-    ongoing = [i for i in model.incidents if i.ongoing and i.kind != "maintenance"]
-    tracker = lessons.action_tracker(model, inputs.today)
-    views = lessons.index_views(model, inputs.today)
+    with _start_postmortems(env, model.incidents, inputs.cutoff, inputs.jobs) as postmortems:  # while the rest renders
+        ongoing = [i for i in model.incidents if i.ongoing and i.kind != "maintenance"]
+        tracker = lessons.action_tracker(model, inputs.today)
+        views = lessons.index_views(model, inputs.today)
+        pages.update(_other_pages(env, inputs, ongoing, tracker, views))
+        for part in postmortems.results():
+            pages.update(part)
+    return dict(sorted(pages.items()))
 
-    pages.update(_postmortems(env, model.incidents, inputs.cutoff, inputs.jobs))
 
+def _other_pages(  # type: ignore[no-untyped-def]
+    env, inputs: SiteInputs, ongoing: list[Incident], tracker: lessons.ActionTracker, views: Sequence[lessons.IndexView]
+) -> dict[str, str]:
+    """Every page but the post-mortems: runbooks, incident lists, lessons, action items, metrics, home."""
+    model = inputs.model
+    pages: dict[str, str] = {}
     for service in model.services:
         pages[f"runbooks/{service.id}.md"] = env.get_template("site/runbook.md.j2").render(
             service=service,
@@ -78,7 +88,7 @@ def render_internal(inputs: SiteInputs) -> dict[str, str]:
     pages["index.md"] = env.get_template("site/home.md.j2").render(
         ongoing=ongoing, recent=recent, overdue=tracker.overdue
     )
-    return dict(sorted(pages.items()))
+    return pages
 
 
 # Below this many incidents, forking workers costs more than it saves.
@@ -86,13 +96,12 @@ PARALLEL_MIN_INCIDENTS = 400
 _CHUNK_INCIDENTS = 250
 
 
-def _postmortems(env: Environment, incidents: Sequence[Incident], cutoff: datetime, jobs: int) -> dict[str, str]:
-    """The post-mortem pages and charts of every incident, on up to `jobs` CPUs."""
+def _start_postmortems(env: Environment, incidents: Sequence[Incident], cutoff: datetime, jobs: int) -> workers.Started:
+    """The post-mortem pages and charts of every incident, begun on up to `jobs` CPUs: a dict per chunk."""
     jobs = jobs if len(incidents) >= PARALLEL_MIN_INCIDENTS else 1
-    parts = workers.in_order(
+    return workers.Started(
         _postmortem_chunk, workers.chunks(len(incidents), _CHUNK_INCIDENTS), jobs, (env, incidents, cutoff)
     )
-    return {path: text for part in parts for path, text in part.items()}
 
 
 def _postmortem_chunk(chunk: range) -> dict[str, str]:

@@ -48,21 +48,37 @@ def render_reports(
     Not `searchable` on the internal site: there a report restates the summaries of post-mortems that are
     indexed themselves, so indexing it would double every hit and half the search index.
     """
-    env = markdown_environment()
     pages: dict[str, str] = {}
     for report in reports:
-        chart_paths = {}
-        for s in report.services:
-            path = f"assets/charts/uptime-{s.service.id}-{report.month}.svg"
-            pages[path] = charts.uptime_bars(
-                f"Uptime of {s.service.name}, 90 days to {s.days[-1].day.isoformat()}",
-                [
-                    (d.day.isoformat(), d.downtime_minutes, d.worst_level, d.maintenance_minutes, d.length_minutes)
-                    for d in s.days
-                ],
+        pages.update(
+            render_report(
+                report, company=company, incident_base=incident_base, chart_base=chart_base, searchable=searchable
             )
-            chart_paths[s.service.id] = chart_base + path
-        pages[f"reports/{report.month}.md"] = env.get_template("public/report.md.j2").render(
+        )
+    pages.update(render_report_archive(reports))
+    return pages
+
+
+def render_report(
+    report: MonthlyReport, *, company: str, incident_base: str, chart_base: str = "../", searchable: bool = True
+) -> dict[str, str]:
+    """One month's `reports/<month>.md` and its uptime charts (see render_reports)."""
+    pages: dict[str, str] = {}
+    chart_paths = {}
+    for s in report.services:
+        path = f"assets/charts/uptime-{s.service.id}-{report.month}.svg"
+        pages[path] = charts.uptime_bars(
+            f"Uptime of {s.service.name}, 90 days to {s.days[-1].day.isoformat()}",
+            [
+                (d.day.isoformat(), d.downtime_minutes, d.worst_level, d.maintenance_minutes, d.length_minutes)
+                for d in s.days
+            ],
+        )
+        chart_paths[s.service.id] = chart_base + path
+    pages[f"reports/{report.month}.md"] = (
+        markdown_environment()
+        .get_template("public/report.md.j2")
+        .render(
             report=report,
             month_name=month_name(report),
             lede=lede(report, company),
@@ -70,12 +86,17 @@ def render_reports(
             incident_base=incident_base,
             searchable=searchable,
         )
+    )
+    return pages
+
+
+def render_report_archive(reports: list[MonthlyReport]) -> dict[str, str]:
+    """`reports/index.md`: every month, newest first, with its lowest service availability."""
     archive = [
         (r, month_name(r), percent(min((s.month.availability for s in r.services), default=1.0)))
         for r in sorted(reports, key=lambda r: r.month, reverse=True)
     ]
-    pages["reports/index.md"] = env.get_template("public/archive.md.j2").render(reports=archive)
-    return pages
+    return {"reports/index.md": markdown_environment().get_template("public/archive.md.j2").render(reports=archive)}
 
 
 @dataclass(frozen=True)
@@ -210,4 +231,11 @@ def public_mkdocs_config(settings: Any, docs_dir: str, site_dir: str) -> str:
     return env.get_template("public/mkdocs.yml.j2").render(**quoted)
 
 
-__all__ = ["ReportIncident", "public_mkdocs_config", "render_public_site", "render_reports"]
+__all__ = [
+    "ReportIncident",
+    "public_mkdocs_config",
+    "render_public_site",
+    "render_report",
+    "render_report_archive",
+    "render_reports",
+]
