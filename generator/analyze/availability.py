@@ -25,7 +25,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 # Impact levels, least to most severe: the index is the level's rank.
 LEVELS: tuple[str, ...] = ("degraded_performance", "partial_outage", "major_outage")
@@ -185,6 +185,11 @@ def _minutes(seconds: Fraction) -> float:
     return float(seconds / _SECONDS_PER_MINUTE)
 
 
+@lru_cache(maxsize=64)  # a day lasts 1,440 minutes, or 1,380 or 1,500 on a DST change, or up to the cut-off
+def _elapsed_minutes(delta: timedelta) -> float:
+    return _minutes(_seconds(delta))
+
+
 def _decimal(value: float) -> Fraction:
     # Weights and SLOs are written as decimals in YAML; repr() recovers that decimal exactly, so a 0.999 SLO
     # over 30 days leaves exactly 43.2 minutes of budget rather than 43.20000000000004.
@@ -291,6 +296,10 @@ class _Timeline:
             self.maintenance[first_kept:last_kept],
             self.spans[first_span:last_span],
         )
+
+    @property
+    def touches_anything(self) -> bool:
+        return bool(self.levels or self.maintenance or self.spans)
 
     @cached_property
     def _level_starts(self) -> list[datetime]:
@@ -439,20 +448,25 @@ def daily_downtime(
     weights = weights or Weights()
     cutoff = _utc(cutoff)
     timeline = _Timeline.build(service, windows, cutoff)
-
     figures: list[DayFigure] = []
+    end = _local_midnight(first_day, tz)
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        start, end = day_bounds(day, tz)
+        start, end = end, _local_midnight(day + timedelta(days=1), tz)  # a day begins where the one before ended
         measured_end = max(min(end, cutoff), start)
-        m = _measure(timeline.during(start, measured_end), weights, start, measured_end)
+        nearby = timeline.during(start, measured_end)
+        length = _elapsed_minutes(measured_end - start)
+        if not nearby.touches_anything:  # most days of most services: nothing to measure
+            figures.append(DayFigure(day, 0.0, None, 0.0, length, ()))
+            continue
+        m = _measure(nearby, weights, start, measured_end)
         figures.append(
             DayFigure(
                 day=day,
                 downtime_minutes=_minutes(m.downtime_seconds),
                 worst_level=None if m.worst_rank is None else LEVELS[m.worst_rank],
                 maintenance_minutes=_minutes(m.maintenance_seconds),
-                length_minutes=_minutes(_seconds(measured_end - start)),
+                length_minutes=length,
                 incident_ids=m.incident_ids,
             )
         )
