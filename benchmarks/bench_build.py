@@ -279,6 +279,17 @@ def run_child(argv: list[str], cwd: Path, log: Path, timeout: float) -> dict[str
     }
 
 
+GENERATED_LINE = re.compile(r"^generated [\d,]+ pages and charts in ([\d.]+) s; MkDocs built them in", re.M)
+
+
+def generator_seconds(log: Path) -> float:
+    """The generator's own time inside one `incidentkb build`, as the build reports it."""
+    found = GENERATED_LINE.search(log.read_text(encoding="utf-8", errors="replace"))
+    if found is None:
+        raise SystemExit(f"{log}: the build did not report its generator time")
+    return float(found.group(1))
+
+
 def site_figures(site: Path) -> dict[str, Any]:
     """Bytes (apparent and allocated), files, SVG and HTML counts, by top-level folder; search index size."""
     files = 0
@@ -426,6 +437,8 @@ def bench_size(count: int, args: argparse.Namespace, scratch: Path, largest: boo
             if result["exit"] != 0:
                 tail = log.read_text(encoding="utf-8", errors="replace")[-3000:]
                 raise SystemExit(f"{task} of {count} failed (exit {result['exit']}):\n{tail}")
+            if task == "build":
+                result["generator_in_build_s"] = generator_seconds(log)
             if task == "generate" and extra["stubbed_nav_pages"] is None:
                 generated = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
                 extra["generated_files"] = len(generated)
@@ -457,6 +470,9 @@ def bench_size(count: int, args: argparse.Namespace, scratch: Path, largest: boo
             "site": sites.get(task),
         }
     build, generate = summary["build"], summary["generate"]
+    # The generator's part of each build, timed by the build itself: the same run, so the machine's drift between
+    # runs does not enter the ratio, and without the file writing that only `generate --out` does.
+    in_build = [r["generator_in_build_s"] / r["wall_s"] for r in runs["build"]]
     return {
         "incidents": count,
         "generator_source": generator_source(),  # the code may change under a long run (an editable install)
@@ -466,6 +482,8 @@ def bench_size(count: int, args: argparse.Namespace, scratch: Path, largest: boo
         "tasks": summary,
         "generator_share": generate["wall_s_median"] / build["wall_s_median"],
         "generator_share_cpu": generate["cpu_s_median"] / build["cpu_s_median"],  # steadier on a busy machine
+        "generator_share_in_build": statistics.median(in_build),
+        "generator_in_build_s_median": statistics.median(r["generator_in_build_s"] for r in runs["build"]),
         **extra,
     }
 
@@ -491,7 +509,11 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
                 rows.append(f"| {n:,} | {task} | 0 | not run (capped: grows with N²) | | | | | | | | |")
                 continue
             site = figures["site"] or {}
-            share = f"{result['generator_share']:.0%}" if task == "build" else ""
+            share = (
+                f"{result['generator_share_in_build']:.0%} in the build ({result['generator_share']:.0%} as `generate`)"
+                if task == "build"
+                else ""
+            )
             site_cells = (
                 f"{_mb(site['bytes'])} | {site['files']:,} | {site['svg_files']:,} | {_mb(site['search_index_bytes'])}"
                 if site
@@ -555,12 +577,14 @@ def targets(results: list[dict[str, Any]], grow: dict[str, Any]) -> list[tuple[s
             )
         )
     shares = ", ".join(
-        f"{r['incidents']:,}: {r['generator_share']:.0%} (CPU time {r['generator_share_cpu']:.0%})" for r in results
+        f"{r['incidents']:,}: {r['generator_share_in_build']:.0%} in the build (run apart as `generate`: "
+        f"{r['generator_share']:.0%}, CPU time {r['generator_share_cpu']:.0%})"
+        for r in results
     )
     checks.append(
         (
             "generator's own time < 20% of the build",
-            all(r["generator_share"] < TARGET_GENERATOR_SHARE for r in results),
+            all(r["generator_share_in_build"] < TARGET_GENERATOR_SHARE for r in results),
             shares,
         )
     )
