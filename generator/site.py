@@ -12,6 +12,7 @@ import os
 import posixpath
 import shutil
 import tempfile
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +25,7 @@ from generator.findings import BuildError, Finding, InvalidRecordsError, UsageEr
 from generator.model import KnowledgeBaseModel, build_model
 from generator.public import PublicModel, build_public_model
 from generator.public import as_of as public_as_of
-from generator.render.pages import SiteInputs, render_internal
+from generator.render.pages import SiteInputs, render_internal, start_postmortems
 from generator.render.public_pages import (
     public_mkdocs_config,
     render_public_site,
@@ -32,7 +33,7 @@ from generator.render.public_pages import (
     render_report_archive,
 )
 from generator.settings import Settings, load_settings
-from generator.validate import KnowledgeBase, validate_knowledge_base
+from generator.validate import KnowledgeBase, ValidationResult, validate_knowledge_base
 
 RUNBOOK_MONTHS = 3
 
@@ -49,6 +50,13 @@ class Loaded:
 
 def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Loaded:
     """Validated records as the internal and the public model; an invalid knowledge base raises with every finding."""
+    model, result, settings = _internal_model(kb, as_of, jobs)
+    return _with_public_model(model, result, settings, as_of)
+
+
+def _internal_model(
+    kb: KnowledgeBase, as_of: datetime, jobs: int
+) -> tuple[KnowledgeBaseModel, ValidationResult, Settings]:
     if as_of.tzinfo is None:
         raise UsageError("the cut-off needs an explicit offset")
     settings = load_settings(kb.root)
@@ -59,14 +67,17 @@ def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Lo
     # need not walk them again and again (at 10,000 incidents that was a quarter of the generation's time), and
     # forked workers share their memory pages instead of copying them. Reference counting still frees them.
     gc.freeze()
-    loaded = Loaded(
-        build_model(result.incidents, result.services),
-        public_as_of(build_public_model(result.incidents, result.services), as_of),
-        settings,
-        result.findings,
-    )
+    model = build_model(result.incidents, result.services)
     gc.freeze()
-    return loaded
+    return model, result, settings
+
+
+def _with_public_model(
+    model: KnowledgeBaseModel, result: ValidationResult, settings: Settings, as_of: datetime
+) -> Loaded:
+    public = public_as_of(build_public_model(result.incidents, result.services), as_of)
+    gc.freeze()
+    return Loaded(model, public, settings, result.findings)
 
 
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
@@ -106,18 +117,19 @@ def _internal_report(month: tuple[int, int]) -> tuple[MonthlyReport, dict[str, s
 
 def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
     """Each service's availability in its most recent months (internal services included)."""
-    windows = [
-        ImpactWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
-        for i in loaded.model.incidents
-        for w in i.impact
-    ]
+    windows: dict[str, list[ImpactWindow]] = defaultdict(list)  # by service: each month reads only its own
+    for i in loaded.model.incidents:
+        for w in i.impact:
+            windows[w.service].append(
+                ImpactWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
+            )
     figures: dict[str, list[object]] = {}
     for service in loaded.model.services:
         recent = [
             service_month(
                 service.id,
                 service.slo,
-                windows,
+                windows[service.id],
                 y,
                 m,
                 cutoff=as_of,
@@ -133,17 +145,20 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
 def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
     """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
     the records are checked, and the post-mortems and monthly reports made, in that many forked workers."""
-    loaded = load_knowledge_base(kb, as_of, jobs)
-    with _start_internal_reports(loaded, as_of, jobs) as started:  # while the other pages render
-        pages = _internal_pages(loaded, as_of, jobs)
-        made = [m for m in started.results() if m is not None]
+    model, result, settings = _internal_model(kb, as_of, jobs)
+    # Work goes to the workers as soon as what it needs exists: the post-mortems need only the internal model.
+    with start_postmortems(model, as_of, jobs) as postmortems:
+        loaded = _with_public_model(model, result, settings, as_of)
+        with _start_internal_reports(loaded, as_of, jobs) as started:
+            pages = _internal_pages(loaded, as_of, jobs, postmortems)
+            made = [m for m in started.results() if m is not None]
     for _, report_pages in made:
         pages.update(report_pages)
     pages.update(render_report_archive([report for report, _ in made]))
     return dict(sorted(pages.items())), loaded.findings
 
 
-def _internal_pages(loaded: Loaded, as_of: datetime, jobs: int) -> dict[str, str]:
+def _internal_pages(loaded: Loaded, as_of: datetime, jobs: int, postmortems: workers.Started) -> dict[str, str]:
     """Every internal page but the monthly reports."""
     weights = loaded.settings.weights
     inputs = SiteInputs(
@@ -158,7 +173,7 @@ def _internal_pages(loaded: Loaded, as_of: datetime, jobs: int) -> dict[str, str
         },
         jobs=jobs,
     )
-    return render_internal(inputs)
+    return render_internal(inputs, postmortems)
 
 
 def generate_public(

@@ -12,8 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from jinja2 import Environment
-
 from generator import workers
 from generator.analyze import lessons, metrics, runbooks
 from generator.model import Incident, KnowledgeBaseModel, parse_time
@@ -40,12 +38,15 @@ def anchor(text: str) -> Trusted:
     return Trusted(re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x")
 
 
-def render_internal(inputs: SiteInputs) -> dict[str, str]:
-    """Every generated page and chart of the internal site, sorted by path."""
+def render_internal(inputs: SiteInputs, postmortems: workers.Started | None = None) -> dict[str, str]:
+    """Every generated page and chart of the internal site, sorted by path. The post-mortems may have been begun
+    already (start_postmortems); else they are begun here, and the other pages render while they are made."""
     env = markdown_environment()
     model = inputs.model
     pages: dict[str, str] = {}
-    with _start_postmortems(env, model.incidents, inputs.cutoff, inputs.jobs) as postmortems:  # while the rest renders
+    if postmortems is None:
+        postmortems = start_postmortems(model, inputs.cutoff, inputs.jobs)
+    with postmortems:
         ongoing = [i for i in model.incidents if i.ongoing and i.kind != "maintenance"]
         tracker = lessons.action_tracker(model, inputs.today)
         views = lessons.index_views(model, inputs.today)
@@ -96,12 +97,12 @@ PARALLEL_MIN_INCIDENTS = 400
 _CHUNK_INCIDENTS = 250
 
 
-def _start_postmortems(env: Environment, incidents: Sequence[Incident], cutoff: datetime, jobs: int) -> workers.Started:
+def start_postmortems(model: KnowledgeBaseModel, cutoff: datetime, jobs: int) -> workers.Started:
     """The post-mortem pages and charts of every incident, begun on up to `jobs` CPUs: a dict per chunk."""
+    incidents = model.incidents
     jobs = jobs if len(incidents) >= PARALLEL_MIN_INCIDENTS else 1
-    return workers.Started(
-        _postmortem_chunk, workers.chunks(len(incidents), _CHUNK_INCIDENTS), jobs, (env, incidents, cutoff)
-    )
+    shared = (markdown_environment(), incidents, cutoff)
+    return workers.Started(_postmortem_chunk, workers.chunks(len(incidents), _CHUNK_INCIDENTS), jobs, shared)
 
 
 def _postmortem_chunk(chunk: range) -> dict[str, str]:
