@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from generator import workers
-from generator.analyze.availability import ImpactWindow, service_month
+from generator.analyze.availability import ImpactWindow, month_bounds, service_month
 from generator.analyze.report import MonthlyReport, availability_windows, monthly_report, report_months
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.model import KnowledgeBaseModel, build_model
@@ -117,9 +117,16 @@ def _internal_report(month: tuple[int, int]) -> tuple[MonthlyReport, dict[str, s
 
 def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
     """Each service's availability in its most recent months (internal services included)."""
-    windows: dict[str, list[ImpactWindow]] = defaultdict(list)  # by service: each month reads only its own
+    recent_months = months[-RUNBOOK_MONTHS:]
+    if not recent_months:
+        return {service.id: [] for service in loaded.model.services}
+    since = month_bounds(*recent_months[0], loaded.settings.zone)[0]
+    # Each service's windows that reach into those months: the measure of a month reads no others.
+    windows: dict[str, list[ImpactWindow]] = defaultdict(list)
     for i in loaded.model.incidents:
         for w in i.impact:
+            if w.end is not None and w.end <= since:
+                continue
             windows[w.service].append(
                 ImpactWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
             )
@@ -136,7 +143,7 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
                 tz=loaded.settings.zone,
                 weights=loaded.settings.weights,
             )
-            for y, m in months[-RUNBOOK_MONTHS:]
+            for y, m in recent_months
         ]
         figures[service.id] = [f for f in reversed(recent) if f is not None]
     return figures
