@@ -185,6 +185,18 @@ def _minutes(seconds: Fraction) -> float:
     return float(seconds / _SECONDS_PER_MINUTE)
 
 
+@lru_cache(maxsize=256)  # every service of a monthly report charts the same days
+def _local_days(first_day: date, days: int, tz: tzinfo) -> tuple[tuple[date, datetime, datetime], ...]:
+    """Each day with its start and end as UTC instants; a day begins where the one before it ended."""
+    span = []
+    end = _local_midnight(first_day, tz)
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        start, end = end, _local_midnight(day + timedelta(days=1), tz)
+        span.append((day, start, end))
+    return tuple(span)
+
+
 @lru_cache(maxsize=64)  # a day lasts 1,440 minutes, or 1,380 or 1,500 on a DST change, or up to the cut-off
 def _elapsed_minutes(delta: timedelta) -> float:
     return _minutes(_seconds(delta))
@@ -448,15 +460,15 @@ def daily_downtime(
     weights = weights or Weights()
     cutoff = _utc(cutoff)
     timeline = _Timeline.build(service, windows, cutoff)
+    span = _local_days(first_day, days, tz)
+    # A service with no window anywhere near the chart's days (most services, most months) needs no measuring.
+    quiet = not span or not timeline.during(span[0][1], max(min(span[-1][2], cutoff), span[0][1])).touches_anything
     figures: list[DayFigure] = []
-    end = _local_midnight(first_day, tz)
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
-        start, end = end, _local_midnight(day + timedelta(days=1), tz)  # a day begins where the one before ended
+    for day, start, end in span:
         measured_end = max(min(end, cutoff), start)
-        nearby = timeline.during(start, measured_end)
         length = _elapsed_minutes(measured_end - start)
-        if not nearby.touches_anything:  # most days of most services: nothing to measure
+        nearby = None if quiet else timeline.during(start, measured_end)
+        if nearby is None or not nearby.touches_anything:
             figures.append(DayFigure(day, 0.0, None, 0.0, length, ()))
             continue
         m = _measure(nearby, weights, start, measured_end)
