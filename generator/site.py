@@ -50,13 +50,12 @@ class Loaded:
 
 def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Loaded:
     """Validated records as the internal and the public model; an invalid knowledge base raises with every finding."""
-    model, result, settings = _internal_model(kb, as_of, jobs)
-    return _with_public_model(model, result, settings, as_of)
+    result, settings = _validated(kb, as_of, jobs)
+    public = _public_model(result, as_of)
+    return Loaded(_internal_model(result), public, settings, result.findings)
 
 
-def _internal_model(
-    kb: KnowledgeBase, as_of: datetime, jobs: int
-) -> tuple[KnowledgeBaseModel, ValidationResult, Settings]:
+def _validated(kb: KnowledgeBase, as_of: datetime, jobs: int) -> tuple[ValidationResult, Settings]:
     if as_of.tzinfo is None:
         raise UsageError("the cut-off needs an explicit offset")
     settings = load_settings(kb.root)
@@ -67,17 +66,19 @@ def _internal_model(
     # need not walk them again and again (at 10,000 incidents that was a quarter of the generation's time), and
     # forked workers share their memory pages instead of copying them. Reference counting still frees them.
     gc.freeze()
-    model = build_model(result.incidents, result.services)
-    gc.freeze()
-    return model, result, settings
+    return result, settings
 
 
-def _with_public_model(
-    model: KnowledgeBaseModel, result: ValidationResult, settings: Settings, as_of: datetime
-) -> Loaded:
+def _public_model(result: ValidationResult, as_of: datetime) -> PublicModel:
     public = public_as_of(build_public_model(result.incidents, result.services), as_of)
     gc.freeze()
-    return Loaded(model, public, settings, result.findings)
+    return public
+
+
+def _internal_model(result: ValidationResult) -> KnowledgeBaseModel:
+    model = build_model(result.incidents, result.services)
+    gc.freeze()
+    return model
 
 
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
@@ -100,11 +101,10 @@ def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
     )
 
 
-def _start_internal_reports(loaded: Loaded, as_of: datetime, jobs: int) -> workers.Started:
+def _start_internal_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int) -> workers.Started:
     """The internal site's monthly reports, each made and rendered by a worker: (report, its pages) per month."""
-    months = report_months(loaded.public, as_of, loaded.settings.zone)
-    shared = (loaded.public, loaded.settings, as_of, availability_windows(loaded.public))
-    return workers.Started(_internal_report, months, jobs, shared)
+    months = report_months(public, as_of, settings.zone)
+    return workers.Started(_internal_report, months, jobs, (public, settings, as_of, availability_windows(public)))
 
 
 def _internal_report(month: tuple[int, int]) -> tuple[MonthlyReport, dict[str, str]] | None:
@@ -152,11 +152,14 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
 def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
     """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
     the records are checked, and the post-mortems and monthly reports made, in that many forked workers."""
-    model, result, settings = _internal_model(kb, as_of, jobs)
-    # Work goes to the workers as soon as what it needs exists: the post-mortems need only the internal model.
+    result, settings = _validated(kb, as_of, jobs)
+    # Work goes to the workers as soon as what it needs exists: the post-mortems (the most work in a large
+    # knowledge base) need only the internal model, the monthly reports only the public one.
+    model = _internal_model(result)
     with start_postmortems(model, as_of, jobs) as postmortems:
-        loaded = _with_public_model(model, result, settings, as_of)
-        with _start_internal_reports(loaded, as_of, jobs) as started:
+        public = _public_model(result, as_of)
+        with _start_internal_reports(public, settings, as_of, jobs) as started:
+            loaded = Loaded(model, public, settings, result.findings)
             pages = _internal_pages(loaded, as_of, jobs, postmortems)
             made = [m for m in started.results() if m is not None]
     for _, report_pages in made:
