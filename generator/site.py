@@ -13,7 +13,7 @@ import posixpath
 import shutil
 import tempfile
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -83,14 +83,16 @@ def _internal_model(result: ValidationResult) -> KnowledgeBaseModel:
 
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
     """The report of every month from the first impact to the cut-off, on up to `jobs` CPUs."""
-    with start_monthly_reports(public, settings, as_of, jobs) as started:
+    with _start_reports(_monthly_report, public, settings, as_of, jobs) as started:
         return [r for r in started.results() if r is not None]
 
 
-def start_monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int) -> workers.Started:
-    """monthly_reports, begun in workers while the caller goes on (results() holds None for months not begun)."""
+def _start_reports(
+    task: Callable[[tuple[int, int]], object], public: PublicModel, settings: Settings, as_of: datetime, jobs: int
+) -> workers.Started:
+    """`task` for every report month, begun in workers while the caller goes on (it reads workers.shared())."""
     months = report_months(public, as_of, settings.zone)
-    return workers.Started(_monthly_report, months, jobs, (public, settings, as_of, availability_windows(public)))
+    return workers.Started(task, months, jobs, (public, settings, as_of, availability_windows(public)))
 
 
 def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
@@ -101,18 +103,13 @@ def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
     )
 
 
-def _start_internal_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int) -> workers.Started:
-    """The internal site's monthly reports, each made and rendered by a worker: (report, its pages) per month."""
-    months = report_months(public, as_of, settings.zone)
-    return workers.Started(_internal_report, months, jobs, (public, settings, as_of, availability_windows(public)))
-
-
 def _internal_report(month: tuple[int, int]) -> tuple[MonthlyReport, dict[str, str]] | None:
+    """A month's report for the internal site, made and rendered in the worker: the report and its pages."""
     report = _monthly_report(month)
     if report is None:
         return None
-    company = workers.shared()[1].company
-    return report, render_report(report, company=company, incident_base="../incidents/", searchable=False)
+    _, settings, _, _ = workers.shared()
+    return report, render_report(report, company=settings.company, incident_base="../incidents/", searchable=False)
 
 
 def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
@@ -158,7 +155,7 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
     model = _internal_model(result)
     with start_postmortems(model, as_of, jobs) as postmortems:
         public = _public_model(result, as_of)
-        with _start_internal_reports(public, settings, as_of, jobs) as started:
+        with _start_reports(_internal_report, public, settings, as_of, jobs) as started:
             loaded = Loaded(model, public, settings, result.findings)
             pages = _internal_pages(loaded, as_of, jobs, postmortems)
             made = [m for m in started.results() if m is not None]

@@ -467,8 +467,7 @@ def daily_downtime(
     for day, start, end in span:
         measured_end = max(min(end, cutoff), start)
         length = _elapsed_minutes(measured_end - start)
-        nearby = None if quiet else timeline.during(start, measured_end)
-        if nearby is None or not nearby.touches_anything:
+        if quiet or not (nearby := timeline.during(start, measured_end)).touches_anything:
             figures.append(DayFigure(day, 0.0, None, 0.0, length, ()))
             continue
         m = _measure(nearby, weights, start, measured_end)
