@@ -27,6 +27,8 @@ from generator.public import PublicModel, build_public_model
 from generator.public import as_of as public_as_of
 from generator.render.pages import SiteInputs, render_internal, start_postmortems
 from generator.render.public_pages import (
+    ArchiveEntry,
+    archive_entry,
     public_mkdocs_config,
     render_public_site,
     render_report,
@@ -103,13 +105,15 @@ def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
     )
 
 
-def _internal_report(month: tuple[int, int]) -> tuple[MonthlyReport, dict[str, str]] | None:
-    """A month's report for the internal site, made and rendered in the worker: the report and its pages."""
+def _internal_report(month: tuple[int, int]) -> tuple[ArchiveEntry, dict[str, str]] | None:
+    """A month's report for the internal site, made and rendered in the worker: its archive row and its pages
+    (only these travel back, not the report's daily figures)."""
     report = _monthly_report(month)
     if report is None:
         return None
     _, settings, _, _ = workers.shared()
-    return report, render_report(report, company=settings.company, incident_base="../incidents/", searchable=False)
+    pages = render_report(report, company=settings.company, incident_base="../incidents/", searchable=False)
+    return archive_entry(report), pages
 
 
 def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
@@ -161,7 +165,7 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
             made = [m for m in started.results() if m is not None]
     for _, report_pages in made:
         pages.update(report_pages)
-    pages.update(render_report_archive([report for report, _ in made]))
+    pages.update(render_report_archive([entry for entry, _ in made]))
     return dict(sorted(pages.items())), loaded.findings
 
 

@@ -20,8 +20,9 @@ All arithmetic is exact (``fractions.Fraction`` over whole microseconds); each p
 
 from __future__ import annotations
 
+import itertools
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
@@ -438,6 +439,29 @@ def service_months(
     return [figure for figure in figures if figure is not None]
 
 
+def _touched_days(timeline: _Timeline, span: Sequence[tuple[date, datetime, datetime]]) -> set[int]:
+    """The indexes of the days in `span` that some impact or maintenance overlaps. Only those need measuring:
+    a day nothing overlaps measures as no impact (a window is in force wherever a level or maintenance segment
+    is), and a chart's 90 days usually hold a handful of them."""
+    if not span or not (timeline.levels or timeline.maintenance):
+        return set()
+    starts = [start for _, start, _ in span]
+    ends = [end for _, _, end in span]
+    touched: set[int] = set()
+    for start, end in itertools.chain(((s, e) for s, e, _ in timeline.levels), timeline.maintenance):
+        touched.update(range(bisect_right(ends, start), bisect_left(starts, end)))
+    return touched
+
+
+@lru_cache(maxsize=64)  # every service of a monthly report charts the same days, most of them quiet
+def _quiet_figures(first_day: date, days: int, tz: tzinfo, cutoff: datetime) -> tuple[DayFigure, ...]:
+    """The figures of the days as if nothing touched them: the measured length of each day and nothing else."""
+    return tuple(
+        DayFigure(day, 0.0, None, 0.0, _elapsed_minutes(max(min(end, cutoff), start) - start), ())
+        for day, start, end in _local_days(first_day, days, tz)
+    )
+
+
 def daily_downtime(
     service: str,
     windows: Iterable[ImpactWindow],
@@ -461,24 +485,17 @@ def daily_downtime(
     cutoff = _utc(cutoff)
     timeline = _Timeline.build(service, windows, cutoff)
     span = _local_days(first_day, days, tz)
-    # A service with no window anywhere near the chart's days (most services, most months) needs no measuring.
-    quiet = not span or not timeline.during(span[0][1], max(min(span[-1][2], cutoff), span[0][1])).touches_anything
-    figures: list[DayFigure] = []
-    for day, start, end in span:
+    figures = list(_quiet_figures(first_day, days, tz, cutoff))
+    for index in sorted(_touched_days(timeline, span)):
+        day, start, end = span[index]
         measured_end = max(min(end, cutoff), start)
-        length = _elapsed_minutes(measured_end - start)
-        if quiet or not (nearby := timeline.during(start, measured_end)).touches_anything:
-            figures.append(DayFigure(day, 0.0, None, 0.0, length, ()))
-            continue
-        m = _measure(nearby, weights, start, measured_end)
-        figures.append(
-            DayFigure(
-                day=day,
-                downtime_minutes=_minutes(m.downtime_seconds),
-                worst_level=None if m.worst_rank is None else LEVELS[m.worst_rank],
-                maintenance_minutes=_minutes(m.maintenance_seconds),
-                length_minutes=length,
-                incident_ids=m.incident_ids,
-            )
+        m = _measure(timeline.during(start, measured_end), weights, start, measured_end)
+        figures[index] = DayFigure(
+            day=day,
+            downtime_minutes=_minutes(m.downtime_seconds),
+            worst_level=None if m.worst_rank is None else LEVELS[m.worst_rank],
+            maintenance_minutes=_minutes(m.maintenance_seconds),
+            length_minutes=figures[index].length_minutes,
+            incident_ids=m.incident_ids,
         )
     return figures

@@ -40,6 +40,11 @@ class ServiceReport:
     month: ServiceMonth
     days: tuple[DayFigure, ...]  # the 90 days ending with the month (or the cut-off)
 
+    @property
+    def impact_days(self) -> tuple[DayFigure, ...]:
+        """The chart's days with any impact (degraded performance included), oldest first."""
+        return tuple(d for d in self.days if d.worst_level is not None)
+
 
 @dataclass(frozen=True)
 class MonthlyReport:

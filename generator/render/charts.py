@@ -190,11 +190,32 @@ UPTIME_COLOURS = {
 }
 
 
+UPTIME_BAR_WIDTH, UPTIME_GAP = 6.0, 2.0
+UPTIME_STEP = UPTIME_BAR_WIDTH + UPTIME_GAP
+
+
 @dataclass(frozen=True)
-class UptimeBar:
+class UptimeRun:
+    """Consecutive days of one kind, drawn as one rectangle filled with that kind's bar pattern (a bar and a gap
+    per day): a chart is a handful of elements, not 90, because the file is shown as an image, where a bar's
+    own tooltip would never appear anyway."""
+
+    kind: str
     x: float
-    colour: str
-    text: str
+    width: float
+    days: int
+
+
+def uptime_runs(kinds: list[str]) -> list[UptimeRun]:
+    """The day kinds, oldest first, as runs of equal kinds."""
+    runs: list[UptimeRun] = []
+    for index, kind in enumerate(kinds):
+        if runs and runs[-1].kind == kind:
+            last = runs[-1]
+            runs[-1] = UptimeRun(kind, last.x, last.width + UPTIME_STEP, last.days + 1)
+        else:
+            runs.append(UptimeRun(kind, round(index * UPTIME_STEP, 1), UPTIME_BAR_WIDTH, 1))
+    return runs
 
 
 def uptime_class(downtime: float, worst: str | None, maintenance: float, measured: float) -> str:
@@ -211,19 +232,15 @@ def uptime_class(downtime: float, worst: str | None, maintenance: float, measure
 
 def uptime_bars(title: str, days: list[tuple[str, float, str | None, float, float]]) -> str:
     """One bar a day (day, downtime minutes, worst level, maintenance minutes, measured minutes)."""
-    bar_width, gap = 6.0, 2.0
-    bars = []
+    kinds = []
     described = []
-    for index, (day, downtime, worst, maintenance, measured) in enumerate(days):
+    for day, downtime, worst, maintenance, measured in days:
         kind = uptime_class(downtime, worst, maintenance, measured)
-        text = f"{day}: " + (
-            "not measured yet"
-            if kind == "future"
-            else f"{downtime:.0f} min downtime" + (f", worst {worst.replace('_', ' ')}" if worst else "")
-        )
-        bars.append(UptimeBar(round(index * (bar_width + gap), 1), UPTIME_COLOURS[kind], text))
+        kinds.append(kind)
         if kind not in ("none", "future"):
-            described.append(text)
+            described.append(
+                f"{day}: {downtime:.0f} min downtime" + (f", worst {worst.replace('_', ' ')}" if worst else "")
+            )
     description = "Days with impact: " + ("; ".join(described) if described else "none") + "."
     return (
         svg_environment()
@@ -231,9 +248,11 @@ def uptime_bars(title: str, days: list[tuple[str, float, str | None, float, floa
         .render(
             title=title,
             description=description,
-            bars=bars,
-            bar_width=bar_width,
-            width=round(len(days) * (bar_width + gap) - gap, 1) if days else 10,
+            runs=uptime_runs(kinds),
+            colours={kind: UPTIME_COLOURS[kind] for kind in dict.fromkeys(kinds)},
+            step=UPTIME_STEP,
+            bar_width=UPTIME_BAR_WIDTH,
+            width=round(len(days) * UPTIME_STEP - UPTIME_GAP, 1) if days else 10,
             first=days[0][0] if days else "",
             last=days[-1][0] if days else "",
         )

@@ -17,7 +17,7 @@ from generator.analyze.availability import LEVELS
 from generator.analyze.report import MonthlyReport, ReportIncident
 from generator.public import PublicIncident, PublicModel, PublicUpdate
 from generator.render import charts
-from generator.render.markdown import markdown_environment, percent, svg_environment
+from generator.render.markdown import markdown_environment, svg_environment
 
 RECENT_COUNT = 10
 
@@ -55,7 +55,7 @@ def render_reports(
                 report, company=company, incident_base=incident_base, chart_base=chart_base, searchable=searchable
             )
         )
-    pages.update(render_report_archive(reports))
+    pages.update(render_report_archive([archive_entry(r) for r in reports]))
     return pages
 
 
@@ -90,13 +90,34 @@ def render_report(
     return pages
 
 
-def render_report_archive(reports: list[MonthlyReport]) -> dict[str, str]:
+@dataclass(frozen=True)
+class ArchiveEntry:
+    """A report's row in the archive: all the archive needs, so that a worker can send this back, not the report
+    with its thousands of daily figures."""
+
+    month: str  # YYYY-MM
+    name: str
+    complete: bool
+    incidents: int
+    lowest_availability: float  # of its services
+
+
+def archive_entry(report: MonthlyReport) -> ArchiveEntry:
+    return ArchiveEntry(
+        month=report.month,
+        name=month_name(report),
+        complete=report.complete,
+        incidents=len(report.incidents),
+        lowest_availability=min((s.month.availability for s in report.services), default=1.0),
+    )
+
+
+def render_report_archive(entries: list[ArchiveEntry]) -> dict[str, str]:
     """`reports/index.md`: every month, newest first, with its lowest service availability."""
-    archive = [
-        (r, month_name(r), percent(min((s.month.availability for s in r.services), default=1.0)))
-        for r in sorted(reports, key=lambda r: r.month, reverse=True)
-    ]
-    return {"reports/index.md": markdown_environment().get_template("public/archive.md.j2").render(reports=archive)}
+    newest_first = sorted(entries, key=lambda e: e.month, reverse=True)
+    return {
+        "reports/index.md": markdown_environment().get_template("public/archive.md.j2").render(reports=newest_first)
+    }
 
 
 @dataclass(frozen=True)
@@ -233,6 +254,7 @@ def public_mkdocs_config(settings: Any, docs_dir: str, site_dir: str) -> str:
 
 __all__ = [
     "ReportIncident",
+    "archive_entry",
     "public_mkdocs_config",
     "render_public_site",
     "render_report",
