@@ -6,6 +6,7 @@ and every page that shows one also shows the same facts as a table (the text equ
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from dataclasses import dataclass
 from datetime import datetime
@@ -203,18 +204,16 @@ class UptimeRun:
     kind: str
     x: float
     width: float
-    days: int
 
 
 def uptime_runs(kinds: list[str]) -> list[UptimeRun]:
     """The day kinds, oldest first, as runs of equal kinds."""
     runs: list[UptimeRun] = []
-    for index, kind in enumerate(kinds):
-        if runs and runs[-1].kind == kind:
-            last = runs[-1]
-            runs[-1] = UptimeRun(kind, last.x, last.width + UPTIME_STEP, last.days + 1)
-        else:
-            runs.append(UptimeRun(kind, round(index * UPTIME_STEP, 1), UPTIME_BAR_WIDTH, 1))
+    first = 0
+    for kind, days in itertools.groupby(kinds):
+        count = sum(1 for _ in days)
+        runs.append(UptimeRun(kind, round(first * UPTIME_STEP, 1), round(count * UPTIME_STEP - UPTIME_GAP, 1)))
+        first += count
     return runs
 
 
