@@ -19,8 +19,13 @@ from datetime import datetime
 from pathlib import Path
 
 from generator import workers
-from generator.analyze.availability import ImpactWindow, month_bounds, service_month
-from generator.analyze.report import MonthlyReport, availability_windows, monthly_report, report_months
+from generator.analyze.availability import ImpactWindow, incident_windows, month_bounds, service_month
+from generator.analyze.report import (
+    MonthlyReport,
+    availability_windows,
+    monthly_report,
+    report_months,
+)
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.model import KnowledgeBaseModel, build_model
 from generator.public import PublicModel, build_public_model
@@ -124,13 +129,8 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
     since = month_bounds(*recent_months[0], loaded.settings.zone)[0]
     # Each service's windows that reach into those months: the measure of a month reads no others.
     windows: dict[str, list[ImpactWindow]] = defaultdict(list)
-    for i in loaded.model.incidents:
-        for w in i.impact:
-            if w.end is not None and w.end <= since:
-                continue
-            windows[w.service].append(
-                ImpactWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
-            )
+    for window in incident_windows(loaded.model.incidents, ending_after=since):
+        windows[window.service].append(window)
     figures: dict[str, list[object]] = {}
     for service in loaded.model.services:
         recent = [

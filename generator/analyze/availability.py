@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cached_property, lru_cache
+from typing import Protocol
 
 # Impact levels, least to most severe: the index is the level's rank.
 LEVELS: tuple[str, ...] = ("degraded_performance", "partial_outage", "major_outage")
@@ -67,6 +68,37 @@ class ImpactWindow:
         _require_aware("start", self.start)
         if self.end is not None:
             _require_aware("end", self.end)
+
+
+class _Window(Protocol):  # read-only, as the models' frozen dataclasses are
+    @property
+    def service(self) -> str: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def start(self) -> datetime: ...
+    @property
+    def end(self) -> datetime | None: ...
+
+
+class _Incident(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def impact(self) -> Sequence[_Window]: ...
+
+
+def incident_windows(incidents: Iterable[_Incident], *, ending_after: datetime | None = None) -> list[ImpactWindow]:
+    """The impact windows of incidents, public or internal, as availability measures them; with `ending_after`,
+    only those still open then or ending later (a caller measuring recent months reads no others)."""
+    return [
+        ImpactWindow(w.service, w.level, w.start, w.end, incident.id, maintenance=incident.kind == "maintenance")
+        for incident in incidents
+        for w in incident.impact
+        if ending_after is None or w.end is None or w.end > ending_after
+    ]
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from generator.analyze.availability import (
     ServiceMonth,
     Weights,
     daily_downtime,
+    incident_windows,
     month_bounds,
     service_month,
 )
@@ -64,11 +65,7 @@ class MonthlyReport:
 
 
 def availability_windows(model: PublicModel) -> list[ImpactWindow]:
-    return [
-        ImpactWindow(w.service, w.level, w.start, w.end, incident.id, maintenance=incident.kind == "maintenance")
-        for incident in model.incidents
-        for w in incident.impact
-    ]
+    return incident_windows(model.incidents)
 
 
 def report_months(model: PublicModel, cutoff: datetime, zone: ZoneInfo) -> list[tuple[int, int]]:
