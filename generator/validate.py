@@ -7,6 +7,7 @@ nothing stops at the first error.
 from __future__ import annotations
 
 import gc
+import json
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -15,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+
+import jsonschema_rs
 
 from generator import workers
 from generator.findings import Finding, Severity
@@ -329,8 +332,18 @@ def schema_findings(doc: Document, kind: str) -> list[Finding]:
                 )
             continue
         line, column = doc.locate(location)
-        findings.append(_finding(doc.path, line, column, "schema", f"{where}: {error.message}"))
+        findings.append(_finding(doc.path, line, column, "schema", f"{where}: {_schema_message(error)}"))
     return findings
+
+
+def _schema_message(error: jsonschema_rs.ValidationError) -> str:
+    """The validator's message, except for an enum, where jsonschema-rs names two allowed values and then "or N
+    other candidates": an author needs every one of them to fix the value."""
+    if error.kind.name != "enum":
+        return error.message
+    shown = [json.dumps(option, ensure_ascii=False) for option in error.kind.options]
+    allowed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+    return f"{json.dumps(error.instance, ensure_ascii=False, default=str)} is not one of {allowed}"
 
 
 def _json_path(parts: list[str | int]) -> str:

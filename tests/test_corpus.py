@@ -23,8 +23,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
-from conftest import CORPUS, KB, LOADER_RULES, SERVICES
+import yaml
+from conftest import CORPUS, KB, LOADER_RULES, PROJECT, SERVICES
 
 EXPECT_LINE = re.compile(r"^# expect: (?P<spec>.+)$")
 EXPECT_ITEM = re.compile(r"^(?P<rule>[a-z-]+) (?P<line>\d+)(?::(?P<column>\d+))?$")
@@ -233,6 +235,26 @@ def test_github_format(case: Case, combined: dict[str, tuple[int, str, str]]) ->
     mine = [m for m in matches if m["path"] == case.combined_target]  # type: ignore[index]
     assert all(line.startswith(f"::error file={case.combined_target},line=") for line in (m.string for m in mine))
     assert_matches({(m["rule"], int(m["line"]), int(m["column"])) for m in mine}, case.expected)
+
+
+ENUM_CASES = [case for case in SCHEMA_CASES if case.name.startswith("bad-enum")]
+
+
+@pytest.mark.parametrize("case", ENUM_CASES, ids=lambda case: case.name)
+def test_an_enum_error_names_every_allowed_value(case: Case, combined: dict[str, tuple[int, str, str]]) -> None:
+    """The message names the value and every value the schema allows (Python's jsonschema, another
+    implementation, says which), not two of them and "or N other candidates"."""
+    record = yaml.safe_load(case.content)
+    schema = json.loads((PROJECT / "schemas" / "incident.schema.json").read_text(encoding="utf-8"))
+    enum_errors = [e for e in jsonschema.Draft202012Validator(schema).iter_errors(record) if e.validator == "enum"]
+    assert len(enum_errors) == 1, enum_errors
+    wrong, allowed = enum_errors[0].instance, enum_errors[0].validator_value
+    assert len(allowed) > 2  # so that a message naming only two of them would fail
+    messages = [f["message"] for f in json.loads(combined["json"][1]) if f["path"] == case.combined_target]
+    assert len(messages) == 1, messages
+    assert messages[0].startswith(f"{enum_errors[0].json_path.removeprefix('$.')}: {json.dumps(wrong)} is not one of ")
+    assert [value for value in allowed if json.dumps(value) not in messages[0]] == []
+    assert "candidates" not in messages[0]
 
 
 PEER_VALID = sorted(p for p in (CORPUS / "peer").glob("*.yaml") if "valid" in p.stem)
