@@ -129,6 +129,40 @@ def test_pages_search_and_no_outside_requests(example: tuple[Path, Path]) -> Non
     assert not problems, "\n".join(problems)
 
 
+TRACKER_ROWS = """() => [...document.querySelectorAll("article table")].flatMap(table => {
+  const headers = [...table.querySelectorAll("thead th")].map(th => th.innerText.trim());
+  const incident = headers.indexOf("Incident"), status = headers.indexOf("Status");
+  if (incident < 0 || status < 0) return [];
+  const visible = (table.closest(".md-typeset__scrollwrap") || table).getBoundingClientRect();
+  const inside = element => {
+    const box = element.getBoundingClientRect();
+    return box.left >= visible.left && box.right <= visible.right;
+  };
+  return [...table.querySelectorAll("tbody tr")].map(row => {
+    const link = row.children[incident].querySelector("a");
+    return {incident: link.innerText, status: row.children[status].innerText.trim(),
+            inside: inside(link) && inside(row.children[status])};
+  });
+})"""
+
+
+def test_every_action_item_shows_its_incident_and_status_without_scrolling(example: tuple[Path, Path]) -> None:
+    """On the tracker, an engineer sees at once which incident each item comes from and where it stands: the
+    incident link and the status of every row lie inside the table's visible area at a laptop's width (the
+    incident, a sixth column, scrolled out of sight before)."""
+    kb, site = example
+    items = [a for _, r in example_incidents(kb) for a in r.get("action_items") or ()]
+    with serve(site) as base, chromium_browser() as browser:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "actions/", wait_until="networkidle")
+        rows = page.evaluate(TRACKER_ROWS)
+        page.close()
+    open_items = [a for a in items if a["status"] in ("open", "in_progress")]
+    assert len(rows) >= len(open_items) > 0  # the open table at least (overdue and recently closed besides)
+    assert all(row["incident"].startswith("INC-") and row["status"] for row in rows), rows
+    assert [row for row in rows if not row["inside"]] == []
+
+
 def test_the_word_picked_for_search_is_distinctive() -> None:
     word, incident = distinctive_word()
     text = (incident.get("root_cause") or {}).get("description") or ""
