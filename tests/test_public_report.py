@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from test_public_support import (
+    REPORT_SETTINGS,
     KnowledgeBaseWriter,
     incident,
     run_cli,
@@ -37,18 +38,6 @@ from test_public_support import (
 AS_OF = "2026-11-10T12:00:00Z"
 OCTOBER = 31 * 24 * 60  # 44640
 NOVEMBER_SO_FAR = 9 * 24 * 60 + 12 * 60  # November 1 00:00 to November 10 12:00 UTC: 13680
-SETTINGS = """\
-report:
-  timezone: {timezone}
-  weights:
-    major_outage: 1.0
-    partial_outage: 0.3
-    degraded_performance: 0.0
-public:
-  site_name: Acme status
-  site_url: https://status.acme.example/
-  company: Acme
-"""
 
 
 def write_services(kb: KnowledgeBaseWriter) -> None:
@@ -63,7 +52,7 @@ def write_services(kb: KnowledgeBaseWriter) -> None:
 def kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("report") / "kb"
     kb = KnowledgeBaseWriter(root)
-    kb.settings(SETTINGS.format(timezone="UTC"))
+    kb.settings(REPORT_SETTINGS.format(timezone="UTC"))
     write_services(kb)
     kb.incident(
         "api-errors",
@@ -332,7 +321,7 @@ def test_a_multi_day_heading_states_the_same_duration_as_the_data(tmp_path: Path
     """26 hours 5 minutes (JSON duration_minutes 1565) must read as such in the heading, not be cut to
     "1 day 2 hours" (1560): a heading never disagrees with its data."""
     kb = KnowledgeBaseWriter(tmp_path / "kb")
-    kb.settings(SETTINGS.format(timezone="UTC"))
+    kb.settings(REPORT_SETTINGS.format(timezone="UTC"))
     kb.service(service("api", "API", 0.999))
     kb.incident(
         "slow-for-a-day",
@@ -358,7 +347,7 @@ def berlin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for zone in ("Europe/Berlin", "UTC"):
         root = tmp_path_factory.mktemp(zone.replace("/", "-")) / "kb"
         kb = KnowledgeBaseWriter(root)
-        kb.settings(SETTINGS.format(timezone=zone))
+        kb.settings(REPORT_SETTINGS.format(timezone=zone))
         kb.service(service("api", "API", 0.999))
         kb.incident(
             "late-september",

@@ -350,6 +350,20 @@ def internal_string_paths(kind: str) -> set[str]:
 
 # --- the canary knowledge base ----------------------------------------------------------------------------------
 
+# Settings of the report tests' knowledge bases: weights 1 / 0.3 / 0, so that every figure can be worked out by hand
+REPORT_SETTINGS = """\
+report:
+  timezone: {timezone}
+  weights:
+    major_outage: 1.0
+    partial_outage: 0.3
+    degraded_performance: 0.0
+public:
+  site_name: Acme status
+  site_url: https://status.acme.example/
+  company: Acme
+"""
+
 CANARY_AS_OF = "2026-10-20T12:00:00Z"
 INTERNAL_SERVICE = "canary-internal-svc"
 

@@ -22,25 +22,13 @@ from typing import Any
 
 import pytest
 from site_helpers import chromium_browser, html_text, serve, squash
-from test_public_support import KnowledgeBaseWriter, incident, run_ok, service, window
+from test_public_support import REPORT_SETTINGS, KnowledgeBaseWriter, incident, run_ok, service, window
 
 from generator.render.charts import UPTIME_COLOURS
 
 AS_OF = "2026-11-10T12:00:00Z"
 SVG = "{http://www.w3.org/2000/svg}"
 STEP, BAR, GAP = 8, 6, 2
-SETTINGS = """\
-report:
-  timezone: UTC
-  weights:
-    major_outage: 1.0
-    partial_outage: 0.3
-    degraded_performance: 0.0
-public:
-  site_name: Acme status
-  site_url: https://status.acme.example/
-  company: Acme
-"""
 OCTOBER_FIRST_DAY = date(2026, 8, 3)
 DAYS = 90
 
@@ -60,7 +48,7 @@ def october_kinds(service_id: str) -> list[str]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("uptime") / "kb"
     kb = KnowledgeBaseWriter(root)
-    kb.settings(SETTINGS)
+    kb.settings(REPORT_SETTINGS.format(timezone="UTC"))
     kb.service(service("api", "API", 0.999))
     kb.service(service("web", "Website", 0.999))
     records = [
