@@ -31,6 +31,7 @@ MAX_EXPANDED_NODES = 50_000  # nodes visited while converting, aliases counted e
 # its depth checked on the event stream (no recursion) before it is composed.
 _NESTING_INDICATORS = ("[", "{", "- ", "-\n", "-\t", "? ", "?\n")
 _NESTING_SCAN_THRESHOLD = 1500
+_LIBYAML_DEPTH_ERROR = "exceeded maximum nesting depth"
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
@@ -265,6 +266,10 @@ def _yaml_error(exc: yaml.MarkedYAMLError, shown: str) -> LoadError:
     mark = exc.problem_mark or exc.context_mark
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = exc.problem or "invalid YAML"
+    if _LIBYAML_DEPTH_ERROR in problem:
+        # libyaml from 0.2.6 (PyYAML 6.0.3 and later) stops at 1,000 levels itself, before our event scan reaches
+        # MAX_DEPTH: the same finding as ours, at the line it names.
+        return _error(shown, line, column, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels")
     if "expected a single document" in f"{problem} {exc.context}":
         return _error(shown, line, column, "multiple-documents", "a record file holds exactly one YAML document")
     context = f" ({exc.context})" if exc.context else ""
