@@ -125,7 +125,7 @@ def load_document(path: Path | str, display_path: str | None = None) -> Document
     raw = Path(path).read_bytes()
     if len(raw) > MAX_FILE_BYTES:
         raise _error(shown, 1, 1, "file-too-large", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    text = _decode(raw, shown)
+    text = decode_record(raw, shown)
     return parse_document(text, shown)
 
 
@@ -152,7 +152,8 @@ def parse_document(text: str, shown: str) -> Document:
     return Document(shown, data, root)
 
 
-def _decode(raw: bytes, shown: str) -> str:
+def decode_record(raw: bytes, shown: str) -> str:
+    """UTF-8 text of a record file (a BOM dropped), or a LoadError that points at the first bad byte."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

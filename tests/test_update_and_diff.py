@@ -131,7 +131,7 @@ def test_update_twice_keeps_order_and_validates(kb: Path) -> None:
     )
     data = load_document(kb / RECORD).data
     assert [u["status"] for u in data["updates"]] == ["investigating", "identified", "monitoring"]
-    assert run(kb, "validate", "--today", "2026-10-14").returncode == 0
+    assert run(kb, "validate", "--as-of", "2026-10-14").returncode == 0
 
 
 def test_update_to_resolved_sets_resolved_at_and_reports_what_is_missing(kb: Path) -> None:
@@ -202,6 +202,10 @@ def test_diff_reports_meaning(repo: Path) -> None:
     assert "- Severity: ` SEV2 ` → ` SEV1 `" in md
     assert "- Action item added: Alert on pool saturation" in md
     assert "**Public text changed** (summary)" in md
+    # the impact change is a table, one row per window of each side
+    assert "| before | checkout | major outage | 2026-10-14 09:12 UTC | ongoing |\n" in md
+    assert "| after | checkout | major outage | 2026-10-14 09:12 UTC | 2026-10-14 10:12 UTC |\n" in md
+    assert "Impact windows changed:" in md and "→ checkout" not in md
     # before: the window was ongoing, so October counted it from 09:12 on the 14th to the end of the month;
     # after: it ends an hour after it started
     october = 31 * 24 * 60
@@ -219,6 +223,9 @@ def test_diff_against_the_working_tree_and_a_bad_revision(repo: Path) -> None:
     (repo / RECORD).write_text(LIVE.replace("severity: SEV2", "severity: SEV9"))
     out = run(repo, "diff", "main", "--as-of", "2026-11-23T12:00:00Z")
     assert out.returncode == 0
-    assert "Records that do not load or validate at working tree" in out.stdout and "schema" in out.stdout
+    assert "### Records that do not load or validate" in out.stdout
+    assert f"| {RECORD}:5 | schema: severity: " in out.stdout
+    assert "| INC-2026-007: Checkout errors |" in out.stdout  # the broken record is the base's incident...
+    assert "Incidents removed" not in out.stdout  # ...which is invalid, not removed
     bad = run(repo, "diff", "no-such-branch")
     assert bad.returncode == 2 and "git" in bad.stderr and "Traceback" not in bad.stderr
