@@ -1,20 +1,34 @@
 #!/usr/bin/env bash
-# Sets up everything the tests need on a fresh machine, then runs them (lint included).
-# Installs: the project with its test extras (PyPI), Debian's chromium for the browser tests, and the YAML
-# language server (npm) for the editor tests.
+# Sets up everything the tests need on a fresh machine, then runs them (lint and type check included).
+#
+# Every run starts from a new, empty virtual environment, so nothing installed by hand can hide a missing
+# dependency; it installs the exact versions pinned in constraints.txt (refresh with `bash scripts/lock.sh`).
+# Also installs, when missing: Debian's chromium (browser tests) and Node.js with npm (the YAML language
+# server of the editor tests, pinned in tests/lsp/package-lock.json).
+# Arguments go to pytest, e.g. `bash scripts/test.sh tests/test_rules.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v chromium >/dev/null 2>&1; then
+debian_packages=()
+command -v chromium >/dev/null 2>&1 || debian_packages+=(chromium)
+command -v node >/dev/null 2>&1 || debian_packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || debian_packages+=(npm)
+if [ ${#debian_packages[@]} -gt 0 ]; then
   as_root=""
   [ "$(id -u)" = 0 ] || as_root="sudo"
+  echo "installing Debian packages: ${debian_packages[*]}"
   $as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq chromium chromium-driver >/dev/null
+  DEBIAN_FRONTEND=noninteractive $as_root apt-get install -y -qq --no-install-recommends "${debian_packages[@]}" >/dev/null
 fi
 
-python -m pip install -q --disable-pip-version-check -e ".[test]"
-# The YAML language server (npm), pinned in tests/lsp/package-lock.json, for the editor tests.
+venv="$(mktemp -d "${TMPDIR:-/tmp}/incidentkb-tests.XXXXXX")"
+trap 'rm -rf "$venv"' EXIT
+python3 -m venv "$venv"
+"$venv/bin/python" -m pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
+export PATH="$venv/bin:$PATH"
+
 npm ci --prefix tests/lsp --no-audit --no-fund --silent
 python -m ruff check .
 python -m ruff format --check .
+python -m mypy
 python -m pytest "$@"

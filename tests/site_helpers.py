@@ -310,12 +310,9 @@ def serve(directory: Path) -> Iterator[str]:
 
 
 def require_chromium() -> None:
-    """Browser tests skip without Chromium, except under CI, where a missing browser is a failure."""
-    if CHROMIUM.exists():
-        return
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing under CI={os.environ['CI']}: scripts/test.sh installs Debian's chromium")
-    pytest.skip(f"{CHROMIUM} is missing (install Debian's chromium; under CI this fails)")
+    """Browser tests need Debian's Chromium; without it they fail (scripts/test.sh installs it), never skip."""
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bash scripts/test.sh does)")
 
 
 @contextlib.contextmanager

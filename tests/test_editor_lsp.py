@@ -21,16 +21,12 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 SERVER = REPO / "tests" / "lsp" / "node_modules" / "yaml-language-server" / "bin" / "yaml-language-server"
 
-pytestmark = pytest.mark.skipif(
-    not SERVER.exists() and not os.environ.get("CI"),
-    reason="yaml-language-server not installed (scripts/test.sh installs it; under CI this test must run)",
-)
-
 
 class LanguageServer:
     """A minimal LSP client: Content-Length framed JSON-RPC over the server's stdin and stdout."""
 
     def __init__(self, root: Path) -> None:
+        assert SERVER.exists(), f"{SERVER} is missing: npm ci --prefix tests/lsp (bash scripts/test.sh runs it)"
         node = shutil.which("node")
         assert node, "node is needed to run the YAML language server"
         self.process = subprocess.Popen(

@@ -171,13 +171,14 @@ def test_the_word_picked_for_search_is_distinctive() -> None:
     assert len(owners) == 1, owners
 
 
-def test_a_missing_chromium_fails_under_ci_and_skips_elsewhere(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_missing_chromium_fails_and_never_skips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     import site_helpers
 
     monkeypatch.setattr(site_helpers, "CHROMIUM", tmp_path / "no-chromium")
-    monkeypatch.setenv("CI", "true")
-    with pytest.raises(pytest.fail.Exception, match="missing under CI"):
-        site_helpers.require_chromium()
-    monkeypatch.delenv("CI")
-    with pytest.raises(pytest.skip.Exception):
-        site_helpers.require_chromium()
+    for ci in ("true", None):
+        if ci is None:
+            monkeypatch.delenv("CI", raising=False)
+        else:
+            monkeypatch.setenv("CI", ci)
+        with pytest.raises(pytest.fail.Exception, match="is missing: install Debian's chromium"):
+            site_helpers.require_chromium()
