@@ -46,7 +46,7 @@ def parse_time(value: str | None) -> datetime | None:
 @dataclass(frozen=True)
 class ImpactWindow:
     service: str
-    level: str
+    level: str | None  # None: not assessed yet (counts for nothing in availability and is not published)
     start: datetime
     end: datetime | None
     note: str | None = None

@@ -2,8 +2,9 @@
 
 Records are projected through the schemas: a value survives only if its property, and every property above
 it, is marked `x-public: true`. References to services that are not listed publicly are dropped too, since
-internal service names are internal detail. The public site is built from these objects alone, so no template
-can leak an internal field: it never receives one.
+internal service names are internal detail. Impact windows whose level is not assessed yet (`level: null`) are
+dropped as well: a guess is never published, and the window appears once its author sets the level. The public
+site is built from these objects alone, so no template can leak an internal field: it never receives one.
 """
 
 from __future__ import annotations
@@ -143,11 +144,12 @@ def build_public_model(incidents: Sequence[Record], services: Sequence[Record]) 
 
 
 def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicIncident | None:
-    """An incident as customers may see it, or None if customers were not affected (near misses, internal only)."""
+    """An incident as customers may see it, or None if customers were not affected (near misses, internal only)
+    or its impact is not assessed yet."""
     windows = tuple(
         PublicWindow(w["service"], w["level"], parse_time(w["start"]), parse_time(w.get("end")))  # type: ignore[arg-type]
         for w in data.get("impact") or []
-        if w["service"] in listed
+        if w["service"] in listed and w["level"] is not None
     )
     if not windows or data["kind"] == "near_miss":
         return None

@@ -51,6 +51,13 @@ def compiled_validator(kind: str) -> Any:
     return jsonschema_rs.validator_for(load_schema(kind), validate_formats=True)
 
 
+def impact_levels() -> tuple[str, ...]:
+    """The impact levels an author can choose, as the incident schema lists them (null, "not yet assessed",
+    is not a level)."""
+    window = load_schema("incident")["properties"]["impact"]["items"]
+    return tuple(level for level in window["properties"]["level"]["enum"] if level is not None)
+
+
 def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     """Follow a local `$ref` (our schemas use only `#/$defs/...`), keeping the referring node's own keywords."""
     ref = node.get("$ref")

@@ -40,7 +40,7 @@ def at(text: str) -> datetime:
 def window(
     start: str,
     end: str | None,
-    level: str = "major_outage",
+    level: str | None = "major_outage",
     incident: str = "INC-2026-001",
     *,
     service: str = "api",
@@ -365,6 +365,24 @@ def test_maintenance_is_not_downtime_but_is_reported() -> None:
     assert figure.maintenance_minutes == 180  # overlapping maintenance is not counted twice either
     assert figure.maintenance_ids == ("INC-2026-008", "INC-2026-009")
     assert figure.incident_ids == ()
+
+
+def test_an_unassessed_window_counts_for_nothing_until_its_level_is_set() -> None:
+    """`level: null` (not assessed yet): no downtime, no maintenance, no incident of the month, no day with impact."""
+    assessed = window("2026-09-12T03:00:00Z", "2026-09-12T03:20:00Z", incident="INC-2026-010")
+    unassessed = [
+        window("2026-09-12T02:00:00Z", None, level=None, incident="INC-2026-011"),
+        window("2026-09-14T02:00:00Z", "2026-09-14T04:00:00Z", None, "INC-2026-012", maintenance=True),
+    ]
+    figure = month([assessed, *unassessed])
+    assert figure == month([assessed])
+    assert (figure.downtime_minutes, figure.maintenance_minutes, figure.incident_ids) == (20, 0, ("INC-2026-010",))
+    assert not figure.provisional  # the open window is not measured, so nothing is provisional
+    assert merge_weighted(unassessed, Weights(), cutoff=AFTER_2026) == []
+    days = daily_downtime("api", unassessed, date(2026, 9, 12), 3, cutoff=AFTER_2026)
+    assert [(d.downtime_minutes, d.worst_level, d.maintenance_minutes, d.incident_ids) for d in days] == [
+        (0.0, None, 0.0, ())
+    ] * 3
 
 
 def test_outage_during_maintenance_still_counts() -> None:

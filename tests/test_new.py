@@ -1,7 +1,12 @@
-"""`incidentkb new`: writes a fresh incident record with the next free id, which then validates."""
+"""`incidentkb new`: writes a fresh incident record with the next free id, which then validates.
+
+Without `--level` the impact is not assessed yet (`level: null`): the record validates with a warning, and the
+public site, status.json and the availability figures show nothing of it until the author sets the level.
+"""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from datetime import UTC, datetime
@@ -11,6 +16,7 @@ import pytest
 from conftest import KB, PROJECT
 
 from generator.authoring import NewIncident, create_incident
+from generator.findings import UsageError
 from generator.loader import load_document
 from generator.validate import KnowledgeBase
 
@@ -22,7 +28,7 @@ def new(kb: KB, *args: str, title: str = "Payments page times out", started: str
 
 
 def test_new_writes_the_next_id_and_prints_the_path(kb: KB) -> None:
-    proc = new(kb, "--severity", "SEV2", "--service", "api", "--service", "web")
+    proc = new(kb, "--severity", "SEV2", "--service", "api", "--service", "web", "--level", "major_outage")
 
     assert proc.returncode == 0, proc.stderr
     relative = "incidents/2026/2026-11-20-payments-page-times-out.yaml"
@@ -128,10 +134,9 @@ TITLES = [
     "Ünïcödé – résumé 😀",
     "tab\there and a back\\slash",
     "line\u2028separator",
-    "next\x85line",
-    "delete\x7fcharacter",
-    "terminal \x1b[31mred\x1b[0m",
 ]
+# What the loader refuses as record text (control characters), `new` refuses before it writes anything.
+REFUSED_TITLES = ["next\x85line", "delete\x7fcharacter", "terminal \x1b[31mred\x1b[0m", "bidi \u202eoverride"]
 
 
 def test_new_titles_survive_the_round_trip(tmp_path: Path) -> None:
@@ -153,6 +158,10 @@ def test_new_titles_survive_the_round_trip(tmp_path: Path) -> None:
         if loaded != title:
             problems.append(f"{title!r}: loads back as {loaded!r}")
     assert not problems, "\n".join(problems)
+    for title in REFUSED_TITLES:
+        with pytest.raises(UsageError, match=r"--title holds U\+[0-9A-F]{4}"):
+            create_incident(kb, NewIncident(title, "SEV3", ["api"], datetime(2026, 11, 1, 9, 0, tzinfo=UTC)))
+    assert list((kb.incident_dir / "2026").glob("2026-11-01-*")) == []
 
 
 @pytest.mark.parametrize("offset", ["Z", "+05:30", "-08:00"])
@@ -162,3 +171,129 @@ def test_new_keeps_the_offset_and_files_by_local_date(kb: KB, offset: str) -> No
     data = load_document(kb.path(proc.stdout.strip())).data
     assert data["started_at"] == f"2026-12-31T23:30:00{offset}"
     assert kb.validate_cli().returncode == 0
+
+
+# --- the impact level: chosen by the author, or unassessed and unpublished ---------------------------------------
+
+NEW_FILE = "incidents/2026/2026-11-20-payments-page-times-out.yaml"
+AS_OF = "2026-11-20T09:00:00Z"  # 75 minutes into the new incident; INC-2026-015 (web, degraded) is still open
+
+
+def schema_levels() -> list[str]:
+    """The impact levels as the schema file lists them, read here without generator code."""
+    schema = json.loads((PROJECT / "schemas" / "incident.schema.json").read_text(encoding="utf-8"))
+    return [v for v in schema["properties"]["impact"]["items"]["properties"]["level"]["enum"] if v is not None]
+
+
+def build_public(kb: KB, site: Path) -> tuple[dict, str]:  # type: ignore[type-arg]
+    proc = kb.cli("build", "--public", "--site-dir", site, "--as-of", AS_OF, "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    return json.loads((site / "status.json").read_text(encoding="utf-8")), (site / "index.html").read_text()
+
+
+def home_status(home: str, service_name: str) -> str:
+    """The 'Status now' cell of a service on the built home page (minified HTML: `<td>API<td>operational`)."""
+    match = re.search(rf"<td>{re.escape(service_name)}<td>([^<]+)", home)
+    assert match, f"{service_name} is not in the home page's status table"
+    return match[1].strip()
+
+
+def report_json(kb: KB, month: str = "2026-11") -> dict:  # type: ignore[type-arg]
+    proc = kb.cli("report", month, "--format", "json", "--as-of", AS_OF)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def test_new_without_level_is_unassessed_validates_and_is_not_published(kb: KB, tmp_path: Path) -> None:
+    before = report_json(kb)
+    proc = new(kb, "--severity", "SEV2", "--service", "api")
+    assert proc.returncode == 0, proc.stderr
+    text = kb.path(NEW_FILE).read_text(encoding="utf-8")
+    assert load_document(kb.path(NEW_FILE)).data["impact"] == [
+        {"service": "api", "level": None, "start": "2026-11-20T07:45:00Z"}
+    ]
+    assert "level: null   # not assessed yet" in text  # the author is told why, in the file
+
+    code, findings = kb.validate_json()
+    assert code == 0  # it validates: an open incident may be unassessed
+    assert [(f["path"], f["severity"], f["rule"]) for f in findings] == [(NEW_FILE, "warning", "impact-unassessed")]
+
+    status, home = build_public(kb, tmp_path / "public")
+    assert status["status"] == "degraded_performance"  # INC-2026-015 on web only, not a major outage
+    assert {s["id"]: s["status"] for s in status["services"]} == {"api": "operational", "web": "degraded_performance"}
+    assert "INC-2026-017" not in {i["id"] for i in status["ongoing"] + status["recent"]}
+    assert home_status(home, "API") == "operational"
+    assert "major outage" not in home
+    assert not (tmp_path / "public" / "history" / "INC-2026-017").exists()
+    assert report_json(kb) == before  # no downtime, no error budget used, no incident listed
+
+
+def test_new_with_level_partial_outage_is_published_as_partial_outage(kb: KB, tmp_path: Path) -> None:
+    proc = new(kb, "--severity", "SEV2", "--service", "api", "--level", "partial_outage")
+    assert proc.returncode == 0, proc.stderr
+    assert [w["level"] for w in load_document(kb.path(NEW_FILE)).data["impact"]] == ["partial_outage"]
+    assert kb.validate_cli().stdout == "0 error(s), 0 warning(s)\n"
+
+    status, home = build_public(kb, tmp_path / "public")
+    assert status["status"] == "partial_outage"
+    assert {s["id"]: s["status"] for s in status["services"]}["api"] == "partial_outage"
+    assert "INC-2026-017" in {i["id"] for i in status["ongoing"]}
+    assert home_status(home, "API") == "partial outage"
+    assert (tmp_path / "public" / "history" / "INC-2026-017" / "index.html").is_file()
+    api = next(s for s in report_json(kb)["services"] if s["id"] == "api")
+    assert api["downtime_minutes"] == pytest.approx(75 * 0.3)  # 07:45 to the 09:00 cut-off, weighted 0.3
+
+
+def test_resolving_an_unassessed_incident_is_an_error_until_the_level_is_set(kb: KB) -> None:
+    new(kb, "--severity", "SEV3", "--service", "api", "--service", "web")
+    path = kb.path(NEW_FILE)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("status: investigating", "status: resolved").replace(
+        "resolved_at: null", "resolved_at: 2026-11-20T08:30:00Z"
+    )
+    text = text.replace(
+        "    start: 2026-11-20T07:45:00Z\n", "    start: 2026-11-20T07:45:00Z\n    end: 2026-11-20T08:30:00Z\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    code, findings = kb.validate_json(path)
+    assert code == 1
+    assert [(f["line"], f["severity"], f["rule"]) for f in findings] == [
+        (17, "error", "impact-unassessed"),
+        (21, "error", "impact-unassessed"),
+    ]
+    assert "set the one on 'api' to " + ", ".join(schema_levels()[:-1]) in findings[0]["message"]
+
+    path.write_text(text.replace("level: null", "level: degraded_performance"), encoding="utf-8")
+    assert kb.validate_json(path) == (0, [])
+
+
+def test_new_level_choices_are_the_schema_levels(kb: KB) -> None:
+    proc = new(kb, "--severity", "SEV2", "--service", "api", "--level", "down")
+    assert proc.returncode == 2
+    assert "invalid choice: 'down' (choose from " + ", ".join(f"'{v}'" for v in schema_levels()) in proc.stderr
+    assert not kb.path(NEW_FILE).exists()
+    for level in schema_levels():
+        proc = new(kb, "--severity", "SEV2", "--service", "api", "--level", level, title=f"At {level}")
+        assert proc.returncode == 0, proc.stderr
+        assert load_document(kb.path(proc.stdout.strip())).data["impact"][0]["level"] == level
+
+
+def test_new_near_miss_refuses_a_level(kb: KB) -> None:
+    before = sorted(kb.root.rglob("*"))
+    proc = new(kb, "--severity", "SEV4", "--service", "db", "--kind", "near_miss", "--level", "major_outage")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("incidentkb: error: a near miss did not affect customers")
+    assert sorted(kb.root.rglob("*")) == before
+
+
+def test_the_internal_site_shows_an_unassessed_window_as_not_assessed(kb: KB, tmp_path: Path) -> None:
+    new(kb, "--severity", "SEV2", "--service", "api")
+    out = tmp_path / "pages"
+    proc = kb.cli("generate", "--out", out, "--as-of", AS_OF, "--jobs", "1")
+    assert proc.returncode == 0, proc.stderr
+    page = (out / "incidents" / "INC-2026-017.md").read_text(encoding="utf-8")
+    assert re.search(r"^\| \[api\]\([^)]*\) \| not assessed \| 2026-11-20 07:45 UTC \| ongoing \|", page, re.M), page
+    chart = (out / "assets" / "charts" / "INC-2026-017-timeline.svg").read_text(encoding="utf-8")
+    assert "Impact: api not assessed (ongoing)." in chart
+    assert "<title>api: not assessed</title>" in chart

@@ -385,6 +385,37 @@ def test_near_miss_impact_positive(kb: KB) -> None:
     assert_no_finding(result, "near-miss-impact")
 
 
+# --- impact-unassessed --------------------------------------------------------------------------------------
+
+
+def test_impact_unassessed_is_a_warning_while_open(kb: KB) -> None:
+    record = investigating_incident()
+    record["impact"][0]["level"] = None
+    text, result = write_and_validate(kb, INVESTIGATING_FILE, record)
+    assert_finding(
+        result, "impact-unassessed", text, ["impact", 0, "level"], path=INVESTIGATING_FILE, severity="warning"
+    )
+    assert result.ok
+
+
+def test_impact_unassessed_is_an_error_once_resolved(kb: KB) -> None:
+    record = sev1_incident()
+    record["impact"][1]["level"] = None
+    text, result = write_and_validate(kb, SEV1_FILE, record)
+    assert_finding(result, "impact-unassessed", text, ["impact", 1, "level"], path=SEV1_FILE)
+    assert "set the one on 'web' to degraded_performance, partial_outage or major_outage" in str(result.findings)
+
+
+def test_impact_unassessed_on_a_near_miss_is_not_also_near_miss_impact(kb: KB) -> None:
+    record = near_miss_incident()
+    record["status"] = "identified"
+    record["resolved_at"] = None
+    record["impact"] = [{"service": "db", "level": None, "start": "2026-11-10T08:01:00Z"}]
+    text, result = write_and_validate(kb, NEAR_MISS_FILE, record)
+    assert_finding(result, "impact-unassessed", text, ["impact", 0, "level"], path=NEAR_MISS_FILE, severity="warning")
+    assert_no_finding(result, "near-miss-impact")
+
+
 # --- maintenance-status -------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,8 @@ Rules (the domain notes, "What people measure"):
 
 * Downtime is the integral over time of the weight of the worst impact level in force at each instant, so
   overlapping or nested windows are never counted twice.
+* A window whose level is not assessed yet (None) counts for nothing: no downtime, no maintenance, no incident
+  of the month, until its level is set.
 * Maintenance windows are never downtime; their (de-duplicated) duration is reported separately. An unplanned
   window that overlaps maintenance still counts: maintenance does not mask an outage.
 * Time after the cut-off is not measured: ongoing windows (end None) run to the cut-off and make the figure
@@ -53,17 +55,18 @@ class ImpactWindow:
     """One impact window of one service, as recorded in an incident's ``impact`` list.
 
     ``maintenance`` is True for windows of ``kind: maintenance`` records. ``end`` is None while ongoing.
+    ``level`` is None while the impact is not assessed: such a window is measured as if it were not there.
     """
 
     service: str
-    level: str
+    level: str | None
     start: datetime
     end: datetime | None
     incident_id: str
     maintenance: bool = False
 
     def __post_init__(self) -> None:
-        if self.level not in _RANK:
+        if self.level is not None and self.level not in _RANK:
             raise ValueError(f"unknown impact level {self.level!r}; expected one of {', '.join(LEVELS)}")
         _require_aware("start", self.start)
         if self.end is not None:
@@ -74,7 +77,7 @@ class _Window(Protocol):  # read-only, as the models' frozen dataclasses are
     @property
     def service(self) -> str: ...
     @property
-    def level(self) -> str: ...
+    def level(self) -> str | None: ...
     @property
     def start(self) -> datetime: ...
     @property
@@ -279,7 +282,9 @@ def _rank_segments(spans: Iterable[tuple[datetime, datetime, int]]) -> list[tupl
 
 
 def _level_segments(windows: Iterable[ImpactWindow], cutoff: datetime) -> list[tuple[datetime, datetime, int]]:
-    return _rank_segments((*_span(w, cutoff), _RANK[w.level]) for w in windows if not w.maintenance)
+    return _rank_segments(
+        (*_span(w, cutoff), _RANK[w.level]) for w in windows if w.level is not None and not w.maintenance
+    )
 
 
 def _maintenance_spans(windows: Iterable[ImpactWindow], cutoff: datetime) -> list[tuple[datetime, datetime]]:
@@ -319,7 +324,7 @@ class _Timeline:
 
     @classmethod
     def build(cls, service: str, windows: Iterable[ImpactWindow], cutoff: datetime) -> _Timeline:
-        own = [w for w in windows if w.service == service]
+        own = [w for w in windows if w.service == service and w.level is not None]  # unassessed: not there yet
         return cls(
             levels=_level_segments(own, cutoff),
             maintenance=_maintenance_spans(own, cutoff),

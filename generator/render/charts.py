@@ -15,6 +15,7 @@ from generator.model import FISHBONE_CATEGORIES, Incident
 from generator.render.markdown import svg_environment
 
 LEVEL_COLOURS = {"major_outage": "#c62828", "partial_outage": "#ef6c00", "degraded_performance": "#f9a825"}
+UNASSESSED_COLOUR = "#90a4ae"  # an impact window whose level is not set yet
 PHASE_LABELS = (
     ("started_at", "Started"),
     ("detected_at", "Detected"),
@@ -40,7 +41,7 @@ class Marker:
 @dataclass(frozen=True)
 class Band:
     label: str
-    level: str
+    level: str | None  # None: not assessed yet
     colour: str
     x: float
     width: float
@@ -71,7 +72,7 @@ def phase_timeline(incident: Incident, cutoff: datetime) -> str | None:
             Band(
                 window.service,
                 window.level,
-                LEVEL_COLOURS[window.level],
+                LEVEL_COLOURS.get(window.level or "", UNASSESSED_COLOUR),
                 x_of(window.start),
                 max(round(x_of(end) - x_of(window.start), 1), 2.0),
                 60.0 + 28 * services.index(window.service),
