@@ -7,9 +7,15 @@ is unavailable, or with one job, the same function runs in this process.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 Task = TypeVar("Task")
@@ -21,6 +27,17 @@ _shared: Any = None  # set by in_order() before the fork, read by the workers th
 def shared() -> Any:
     """The `shared` value of the in_order() call this task belongs to."""
     return _shared
+
+
+def die_with_parent(parent: int) -> None:
+    """In a forked worker: end when the parent process ends, even when it is killed (a worker outliving its
+    build would sleep forever). Linux sends the signal asked for with PR_SET_PDEATHSIG; elsewhere the executor's
+    own checks apply."""
+    if sys.platform.startswith("linux"):
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
 
 
 def can_fork() -> bool:
@@ -51,7 +68,9 @@ class Started:
                 self._done = [function(task) for task in tasks]
             else:
                 fork = multiprocessing.get_context("fork")
-                self._pool = ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=fork)
+                self._pool = ProcessPoolExecutor(
+                    min(jobs, len(tasks)), mp_context=fork, initializer=die_with_parent, initargs=(os.getpid(),)
+                )
                 self._pending = self._pool.map(function, tasks)  # the workers fork here, seeing `shared`
         finally:
             _shared = None
@@ -68,6 +87,20 @@ class Started:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+@contextmanager
+def collector_spared() -> Iterator[Callable[[], None]]:
+    """A block in which calling what it yields (gc.freeze) takes every object that exists at that moment out of the
+    cyclic collector's walks: for data in use until the block ends, which forked workers then share instead of
+    copying. The block leaves the process as it found it: what it froze is unfrozen at the end, unless the process
+    was frozen already, by an entry point that chose to be (a one-shot command, see cli.main)."""
+    entry_frozen = gc.get_freeze_count() > 0
+    try:
+        yield gc.freeze
+    finally:
+        if not entry_frozen:
+            gc.unfreeze()
 
 
 def chunks(count: int, size: int) -> list[range]:
