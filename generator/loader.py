@@ -3,13 +3,19 @@
 PyYAML is permissive in ways that lose data: it keeps the last of two duplicate keys, turns `no` into False,
 `12:30` into 750 and `2026-10-14` into a date. This loader composes the node tree with libyaml (fast, and it
 keeps every node's line and column) and converts it itself, with YAML 1.2 core-schema typing (timestamps stay
-strings exactly as written), duplicate keys rejected, only the core tags, and bounds on size, nesting and alias
-expansion. Every error is a Finding that points at a line and column.
+strings exactly as written), duplicate keys rejected, only the core tags, bounds on size, nesting and alias
+expansion, numbers a record can hold (no infinity, no NaN, 64-bit integers) and text that is only text (no
+control characters but tab and newline, no bidirectional overrides), in keys and values alike. Every error is a
+Finding that points at a line and column.
 """
 
 from __future__ import annotations
 
+import math
+import os
 import re
+import stat
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +58,20 @@ _CORE_PLAIN_FIRST = frozenset("~nNtTfF0123456789+-.")  # how anything _CORE_PLAI
 _PLAIN_TAGS = {"null": _NULL, "bool": _BOOL, "int": _INT, "float": _FLOAT}
 _KEY_TAGS = frozenset((_STR, _INT, _BOOL, _NULL, _FLOAT))
 _TYPE_OF_TAG = {tag: name for name, tag in _PLAIN_TAGS.items()}
+_INT_MIN, _INT_MAX = -(2**63), 2**63 - 1  # what every consumer of the data (JSON tools, databases) holds exactly
+_INT_DIGITS = len(str(_INT_MAX))
+
+# What record text may not hold, once YAML escapes are resolved (docs/policy.md, control-character): C0 controls
+# but tab and newline (so an escaped "\r" too: YAML itself turns CRLF line breaks into "\n"), DEL, C1 controls,
+# lone surrogates, the noncharacters U+FFFE and U+FFFF (none of these is allowed in XML: feed.xml and the SVG
+# charts would break), and the bidirectional embeddings, overrides and isolates, which make text display in
+# another order than it is stored.
+_NOT_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]")
+# How one of those can get into a value: by an escape of a double-quoted scalar that can make one (\e, \x1b,
+# \u202e, ...), or as a bidirectional control written raw (YAML's reader refuses every other one written raw).
+# Files with neither, almost all of them, are not walked (a test of the text costs 1/1000 of the walk).
+_ESCAPE = re.compile(r"\\[0abvfreNxuU]")
+_BIDI_CONTROLS = tuple(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A))))
 
 
 class _CoreSchemaLoader(_BaseLoader):  # type: ignore[misc,valid-type]
@@ -119,14 +139,40 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Nod
     return None
 
 
-def load_document(path: Path | str, display_path: str | None = None) -> Document:
-    """Load one YAML file whose top level must be a mapping, or raise LoadError."""
+def load_document(path: Path | str, display_path: str | None = None, *, inside: Path | str | None = None) -> Document:
+    """Load one YAML file whose top level must be a mapping, or raise LoadError. With `inside`, a file that is,
+    or links to, anything outside that folder is refused unread."""
     shown = display_path or str(path)
-    raw = Path(path).read_bytes()
+    return parse_document(decode_record(read_record(path, shown, inside=inside), shown), shown)
+
+
+def read_record(path: Path | str, shown: str, *, inside: Path | str | None = None) -> bytes:
+    """The bytes of a record file, read only if it is a regular file (inside `inside`, when given) and at most
+    MAX_FILE_BYTES long: a pull request may add a link to a secret, a FIFO that never ends or /dev/zero."""
+    path = os.fspath(path)
+    if inside is not None and not _is_within(os.path.realpath(path), os.path.realpath(inside)):
+        raise _error(shown, 1, 1, "outside-repository", "links to a file outside the knowledge base; it was not read")
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; O_NOFOLLOW refuses a link swapped in meanwhile.
+        descriptor = os.open(path, _READ_FLAGS) if inside is None else os.open(os.path.realpath(path), _CONFINED)
+    except OSError as exc:
+        raise _error(shown, 1, 1, "unreadable", f"cannot be read: {exc.strerror}") from None
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+            raise _error(shown, 1, 1, "not-a-file", "is not a regular file (a device, FIFO or socket); it was not read")
+        raw = file.read(MAX_FILE_BYTES + 1)
     if len(raw) > MAX_FILE_BYTES:
-        raise _error(shown, 1, 1, "file-too-large", f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    text = decode_record(raw, shown)
-    return parse_document(text, shown)
+        size = os.path.getsize(path)
+        raise _error(shown, 1, 1, "file-too-large", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}")
+    return raw
+
+
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+_CONFINED = _READ_FLAGS | getattr(os, "O_NOFOLLOW", 0)
+
+
+def _is_within(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(os.path.join(folder, ""))
 
 
 def parse_document(text: str, shown: str) -> Document:
@@ -149,6 +195,8 @@ def parse_document(text: str, shown: str) -> Document:
         line, column = root.start_mark.line + 1, root.start_mark.column + 1
         raise _error(shown, line, column, "not-a-mapping", "the top level must be a mapping of keys to values")
     data = _Converter(shown).convert(root, 0)
+    if ("\\" in text and _ESCAPE.search(text)) or (not text.isascii() and any(c in text for c in _BIDI_CONTROLS)):
+        _check_text(root, shown)
     return Document(shown, data, root)
 
 
@@ -173,10 +221,10 @@ def _check_nesting(text: str, shown: str) -> None:
             if isinstance(event, yaml.CollectionStartEvent):
                 depth += 1
                 if depth - 1 > MAX_DEPTH:  # the same count as the converter: the top-level mapping is depth 0
-                    mark = event.start_mark
-                    raise _error(
-                        shown, mark.line + 1, mark.column + 1, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels"
+                    line, column = (
+                        (event.start_mark.line + 1, event.start_mark.column + 1) if event.start_mark else (1, 1)
                     )
+                    raise _error(shown, line, column, "nesting-limit", f"nested deeper than {MAX_DEPTH} levels")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
     except yaml.MarkedYAMLError as exc:
@@ -191,9 +239,63 @@ def _reader_error(exc: yaml.reader.ReaderError, text: str, shown: str) -> LoadEr
     line = text.count("\n", 0, position) + 1
     column = position - (text.rfind("\n", 0, position) + 1) + 1
     character = exc.character if isinstance(exc.character, str) else chr(exc.character)
-    return _error(
-        shown, line, column, "encoding", f"the control character U+{ord(character):04X} is not allowed in YAML"
-    )
+    return _error(shown, line, column, "control-character", f"the file holds {_not_text(character)}")
+
+
+def _check_text(root: yaml.MappingNode, shown: str) -> None:
+    """Raise a LoadError at the first key or scalar (in document order) that holds a character that is not text.
+
+    Run after the converter, whose limits (nesting, alias expansion) bound this walk; a node an alias repeats is
+    checked once, where its anchor is."""
+    stack: list[tuple[yaml.Node, tuple[str | int, ...], bool]] = [(root, (), False)]
+    seen: set[int] = set()
+    while stack:
+        node, where, is_key = stack.pop()
+        if node.__class__ is yaml.ScalarNode:
+            found = _NOT_TEXT.search(node.value)
+            if found:
+                holder = f"{_path_text(where)}: a key" if is_key else _path_text(where)
+                line, column = node.start_mark.line + 1, node.start_mark.column + 1
+                raise _error(shown, line, column, "control-character", f"{holder} holds {_not_text(found.group())}")
+            continue
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node.__class__ is yaml.MappingNode:
+            for key_node, value_node in reversed(node.value):
+                stack.append((value_node, (*where, key_node.value), False))
+                stack.append((key_node, where, True))
+        else:
+            stack.extend((item, (*where, index), False) for index, item in reversed(list(enumerate(node.value))))
+
+
+def text_problem(text: str) -> str | None:
+    """Why `text` cannot be record text, as a `control-character` finding says it (`U+001B, a control character
+    ...`), or None: for whatever writes records (`incidentkb new --title`) to refuse what the loader would."""
+    found = _NOT_TEXT.search(text)
+    return _not_text(found.group()) if found else None
+
+
+def _not_text(character: str) -> str:
+    """The code point (never the character itself) and why it is not text: U+001B, a control character."""
+    code = ord(character)
+    name = unicodedata.name(character, "")
+    point = f"U+{code:04X} ({name})" if name else f"U+{code:04X}"
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        return f"{point}, a bidirectional control, which makes text display in another order than it is stored"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"{point}, a lone surrogate (half of a character), which is not text"
+    if code in (0xFFFE, 0xFFFF):
+        return f"{point}, a noncharacter, which is not text"
+    return f"{point}, a control character (text may hold tab and newline, no other control character)"
+
+
+def _path_text(where: Sequence[str | int]) -> str:
+    """`impact[0].service`, as schema findings name a value."""
+    text = ""
+    for part in where:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "(top level)"
 
 
 class _Converter:
@@ -254,13 +356,42 @@ class _Converter:
         if tag == _BOOL:
             return value in ("true", "True", "TRUE")
         if tag == _INT:
-            return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+            return self._integer(node, value)
         if tag == _FLOAT:
-            return float(value.lower().replace(".inf", "inf").replace(".nan", "nan"))
+            number = float(value.lower().replace(".inf", "inf").replace(".nan", "nan"))
+            if not math.isfinite(number):
+                raise self._at(node, "yaml-number", _not_finite(value))
+            return number
         raise self._at(node, "yaml-tag", f"tag {tag!r} is not allowed; write the value as plain text")
+
+    def _integer(self, node: yaml.ScalarNode, value: str) -> int:
+        number: int | None
+        if value[:2] in ("0o", "0x"):
+            number = int(value, 0)  # a power-of-two base has no digit limit, and is read in linear time
+        elif len(value) > _INT_DIGITS:  # int() refuses more than 4,300 digits (a ValueError), in quadratic time
+            digits = value.lstrip("+-").lstrip("0") or "0"
+            number = None if len(digits) > _INT_DIGITS else -int(digits) if value[0] == "-" else int(digits)
+        else:
+            number = int(value)
+        if number is None or not _INT_MIN <= number <= _INT_MAX:
+            written = value if len(value) <= 40 else f"an integer of {len(value):,} characters"
+            raise self._at(
+                node, "yaml-number", f"{written} is out of range: an integer lies between {_INT_MIN} and {_INT_MAX}"
+            )
+        return number
 
     def _at(self, node: yaml.Node, rule: str, message: str) -> LoadError:
         return _error(self.shown, node.start_mark.line + 1, node.start_mark.column + 1, rule, message)
+
+
+def _not_finite(value: str) -> str:
+    if value.lstrip("+-").startswith("."):  # .inf, -.Inf, .nan
+        what = "NaN" if "nan" in value.lower() else "infinity"
+        return (
+            f"{value} is {what}: infinity and NaN are not numbers a record can hold; write a number, or quote "
+            "the value to keep it as text"
+        )
+    return f"{value} is too large: it overflows to infinity, which is not a number a record can hold"
 
 
 def _yaml_error(exc: yaml.MarkedYAMLError, shown: str) -> LoadError:

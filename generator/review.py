@@ -18,7 +18,7 @@ from pathlib import Path
 from generator.analyze.availability import ImpactWindow as AvailabilityWindow
 from generator.analyze.availability import ServiceMonth, month_bounds, service_month
 from generator.findings import Finding, UsageError
-from generator.loader import Document, LoadError, decode_record, parse_document
+from generator.loader import Document, LoadError, decode_record, parse_document, read_record
 from generator.model import Incident, KnowledgeBaseModel, build_model, thaw
 from generator.public import public_record
 from generator.render.markdown import markdown_environment
@@ -55,7 +55,7 @@ def read_revision(root: Path, revision: str | None) -> dict[str, bytes]:
     """
     if revision is None:
         files = sorted(p for folder in RECORD_FOLDERS for p in (root / folder).rglob("*.yaml"))
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in files}
+        return {p.relative_to(root).as_posix(): _working_copy(p, root) for p in files}
     listing = _git(root, "ls-tree", "-r", "-z", f"{revision}^{{commit}}", "--", *RECORD_FOLDERS)
     objects: dict[str, bytes] = {}  # path -> object id
     for entry in filter(None, listing.split(b"\0")):
@@ -65,6 +65,15 @@ def read_revision(root: Path, revision: str | None) -> dict[str, bytes]:
         if kind == b"blob" and path.endswith(".yaml"):
             objects[path] = object_id
     return dict(zip(objects, _cat_blobs(root, list(objects.values())), strict=True))
+
+
+def _working_copy(path: Path, root: Path) -> bytes:
+    """A record file's bytes as the validator would read them; a file it refuses (a link out of the repository,
+    a FIFO, a huge file) counts as one whose text is not a record."""
+    try:
+        return read_record(path, path.relative_to(root).as_posix(), inside=root)
+    except LoadError as exc:
+        return f"# {exc.finding.rule}: not read\n".encode()
 
 
 def _cat_blobs(root: Path, object_ids: list[bytes]) -> list[bytes]:

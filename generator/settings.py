@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from generator.analyze.availability import Weights
-from generator.findings import Finding, InvalidRecordsError, Severity
-from generator.loader import LoadError, load_document
-from generator.validate import schema_findings
+from generator.findings import InvalidRecordsError, has_errors
+from generator.validate import SETTINGS_FILE, KnowledgeBase, load_settings_document
 
-SETTINGS_FILE = "incidentkb.yml"
+__all__ = ["SETTINGS_FILE", "Settings", "load_settings"]
 
 
 @dataclass(frozen=True)
 class Settings:
+    """The settings as published: each value is checked by `validate` (validate.load_settings_document), and the
+    renderers escape it for where it goes (HTML, Markdown, XML, JSON, YAML)."""
+
     timezone: str = "UTC"
     weights: Weights = field(default_factory=Weights)
+    history_months: int = 120  # report months kept, ending with the cut-off's (report_months' limit)
     site_name: str = "Service availability"
     site_url: str = "https://status.example.com/"
     company: str = "We"
@@ -28,37 +31,19 @@ class Settings:
 
 
 def load_settings(root: Path) -> Settings:
-    """The settings of the knowledge base at `root`; defaults where the file or a key is absent."""
-    path = root / SETTINGS_FILE
-    if not path.is_file():
+    """The settings of the knowledge base at `root`; defaults where the file or a key is absent. Invalid settings
+    raise with the same findings `validate` reports."""
+    doc, findings = load_settings_document(KnowledgeBase(root))
+    if has_errors(findings):
+        raise InvalidRecordsError(findings)
+    if doc is None:
         return Settings()
-    try:
-        doc = load_document(path, SETTINGS_FILE)
-    except LoadError as exc:
-        raise InvalidRecordsError([exc.finding]) from None
-    errors = schema_findings(doc, "settings")
-    if errors:
-        raise InvalidRecordsError(errors)
     report, public = doc.data.get("report", {}), doc.data.get("public", {})
-    timezone = report.get("timezone", "UTC")
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        line, column = doc.locate(["report", "timezone"])
-        raise InvalidRecordsError(
-            [Finding(SETTINGS_FILE, line, column, Severity.ERROR, "settings", f"unknown time zone {timezone!r}")]
-        ) from None
-    try:
-        weights = Weights(**report.get("weights", {}))
-    except ValueError as exc:
-        line, column = doc.locate(["report", "weights"])
-        raise InvalidRecordsError(
-            [Finding(SETTINGS_FILE, line, column, Severity.ERROR, "settings", str(exc))]
-        ) from None
     defaults = Settings()
     return Settings(
-        timezone=timezone,
-        weights=weights,
+        timezone=report.get("timezone", defaults.timezone),
+        weights=Weights(**report.get("weights", {})),
+        history_months=int(report.get("history_months", defaults.history_months)),
         site_name=public.get("site_name", defaults.site_name),
         site_url=public.get("site_url", defaults.site_url),
         company=public.get("company", defaults.company),

@@ -1,17 +1,13 @@
 """Publish: validate, model, analyze and render the knowledge base, then build it with MkDocs, atomically.
 
-A build goes to a temporary folder beside the target and replaces it only when MkDocs has finished, so a
-failed build leaves the previous site untouched.
+A build goes to a staging folder beside the target and replaces it in one step only when MkDocs has finished, so
+a failed build leaves the previous site untouched; the target must be the build's own (generator/output.py).
 """
 
 from __future__ import annotations
 
-import gc
 import logging
-import os
-import posixpath
 import shutil
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,6 +24,14 @@ from generator.analyze.report import (
 )
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.model import KnowledgeBaseModel, build_model
+from generator.output import (
+    SITE_MARKER,
+    check_replaceable_site,
+    check_target,
+    replace_with,
+    staging_beside,
+    write_pages,
+)
 from generator.public import PublicModel, build_public_model
 from generator.public import as_of as public_as_of
 from generator.render.pages import SiteInputs, render_internal, start_postmortems
@@ -57,9 +61,11 @@ class Loaded:
 
 def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Loaded:
     """Validated records as the internal and the public model; an invalid knowledge base raises with every finding."""
-    result, settings = _validated(kb, as_of, jobs)
-    public = _public_model(result, as_of)
-    return Loaded(_internal_model(result), public, settings, result.findings)
+    with workers.collector_spared() as spare:
+        result, settings = _validated(kb, as_of, jobs)
+        spare()  # the records, while the models are built from them (see generate_internal)
+        public = _public_model(result, as_of)
+        return Loaded(_internal_model(result), public, settings, result.findings)
 
 
 def _validated(kb: KnowledgeBase, as_of: datetime, jobs: int) -> tuple[ValidationResult, Settings]:
@@ -69,27 +75,20 @@ def _validated(kb: KnowledgeBase, as_of: datetime, jobs: int) -> tuple[Validatio
     result = validate_knowledge_base(kb, today=as_of.date(), jobs=jobs)
     if has_errors(result.findings):
         raise InvalidRecordsError(result.findings)
-    # The records, then the models built from them, are in use until the pages are rendered: the cyclic collector
-    # need not walk them again and again (at 10,000 incidents that was a quarter of the generation's time), and
-    # forked workers share their memory pages instead of copying them. Reference counting still frees them.
-    gc.freeze()
     return result, settings
 
 
 def _public_model(result: ValidationResult, as_of: datetime) -> PublicModel:
-    public = public_as_of(build_public_model(result.incidents, result.services), as_of)
-    gc.freeze()
-    return public
+    return public_as_of(build_public_model(result.incidents, result.services), as_of)
 
 
 def _internal_model(result: ValidationResult) -> KnowledgeBaseModel:
-    model = build_model(result.incidents, result.services)
-    gc.freeze()
-    return model
+    return build_model(result.incidents, result.services)
 
 
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
-    """The report of every month from the first impact to the cut-off, on up to `jobs` CPUs."""
+    """The report of every month from the first impact to the cut-off (at most the last `history_months` of the
+    settings), on up to `jobs` CPUs."""
     with _start_reports(_monthly_report, public, settings, as_of, jobs) as started:
         return [r for r in started.results() if r is not None]
 
@@ -98,7 +97,7 @@ def _start_reports(
     task: Callable[[tuple[int, int]], object], public: PublicModel, settings: Settings, as_of: datetime, jobs: int
 ) -> workers.Started:
     """`task` for every report month, begun in workers while the caller goes on (it reads workers.shared())."""
-    months = report_months(public, as_of, settings.zone)
+    months = report_months(public, as_of, settings.zone, settings.history_months)
     return workers.Started(task, months, jobs, (public, settings, as_of, availability_windows(public)))
 
 
@@ -153,16 +152,25 @@ def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: d
 def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
     """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
     the records are checked, and the post-mortems and monthly reports made, in that many forked workers."""
-    result, settings = _validated(kb, as_of, jobs)
-    # Work goes to the workers as soon as what it needs exists: the post-mortems (the most work in a large
-    # knowledge base) need only the internal model, the monthly reports only the public one.
-    model = _internal_model(result)
-    with start_postmortems(model, as_of, jobs) as postmortems:
-        public = _public_model(result, as_of)
-        with _start_reports(_internal_report, public, settings, as_of, jobs) as started:
-            loaded = Loaded(model, public, settings, result.findings)
-            pages = _internal_pages(loaded, as_of, jobs, postmortems)
-            made = [m for m in started.results() if m is not None]
+    # The records, then the models built from them, are in use until the pages are rendered: the cyclic collector
+    # need not walk them again and again (at 10,000 incidents that was a quarter of the generation's time), and
+    # forked workers share their memory pages instead of copying them. Reference counting still frees them, and
+    # the block gives them back to the collector at its end (a long-lived `serve` would otherwise keep every
+    # build's cycles for good).
+    with workers.collector_spared() as spare:
+        result, settings = _validated(kb, as_of, jobs)
+        spare()
+        # Work goes to the workers as soon as what it needs exists: the post-mortems (the most work in a large
+        # knowledge base) need only the internal model, the monthly reports only the public one.
+        model = _internal_model(result)
+        spare()
+        with start_postmortems(model, as_of, jobs) as postmortems:
+            public = _public_model(result, as_of)
+            spare()
+            with _start_reports(_internal_report, public, settings, as_of, jobs) as started:
+                loaded = Loaded(model, public, settings, result.findings)
+                pages = _internal_pages(loaded, as_of, jobs, postmortems)
+                made = [m for m in started.results() if m is not None]
     for _, report_pages in made:
         pages.update(report_pages)
     pages.update(render_report_archive([entry for entry, _ in made]))
@@ -191,75 +199,62 @@ def generate_public(
     kb: KnowledgeBase, as_of: datetime, jobs: int = 1
 ) -> tuple[dict[str, str], Settings, list[Finding]]:
     """The public site's whole docs folder, built from the public projection only."""
-    loaded = load_knowledge_base(kb, as_of, jobs)
-    public, settings = loaded.public, loaded.settings
-    return (
-        render_public_site(public, monthly_reports(public, settings, as_of, jobs), settings, as_of),
-        settings,
-        loaded.findings,
-    )
+    with workers.collector_spared() as spare:  # as in generate_internal
+        loaded = load_knowledge_base(kb, as_of, jobs)
+        spare()
+        public, settings = loaded.public, loaded.settings
+        return (
+            render_public_site(public, monthly_reports(public, settings, as_of, jobs), settings, as_of),
+            settings,
+            loaded.findings,
+        )
 
 
-def build_public_site(pages: Mapping[str, str], settings: Settings, site_dir: Path, jobs: int = 1) -> None:
-    """Write the public docs folder and its own MkDocs configuration to a temporary folder and build them."""
-    with tempfile.TemporaryDirectory(prefix="incidentkb-public-") as scratch:
-        docs = Path(scratch) / "docs"
-        write_pages(pages, docs)
-        config_file = Path(scratch) / "mkdocs.yml"
-        config_file.write_text(public_mkdocs_config(settings, str(docs), str(site_dir)), encoding="utf-8")
-        build_with_mkdocs(config_file, site_dir, None, jobs)
+def build_public_site(pages: Mapping[str, str], settings: Settings, site_dir: Path, root: Path, jobs: int = 1) -> None:
+    """Write the public docs folder and its own MkDocs configuration beside the site and build them."""
+    site_dir = check_site_dir(site_dir, root)
+    with staging_beside(site_dir, "docs") as scratch:
+        try:
+            docs = scratch / "docs"
+            write_pages(pages, docs)
+            config_file = scratch / "mkdocs.yml"
+            config_file.write_text(public_mkdocs_config(settings, str(docs), str(site_dir)), encoding="utf-8")
+            build_with_mkdocs(config_file, site_dir, None, root, jobs)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
 
-def write_pages(pages: Mapping[str, str], out_dir: Path) -> None:
-    """Write generated pages under `out_dir` (for engines that run no MkDocs plugins)."""
-    for folder in sorted({posixpath.dirname(path) for path in pages}):  # each folder once, not once per page
-        (out_dir / folder).mkdir(parents=True, exist_ok=True)
-    for path, content in pages.items():
-        with open(os.path.join(out_dir, path), "w", encoding="utf-8") as target:
-            target.write(content)
+def check_site_dir(site_dir: Path, root: Path, docs_dir: Path | None = None) -> Path:
+    """The site folder as an absolute path, if a build may replace it (see generator/output.py); else UsageError."""
+    site_dir = check_target(site_dir, root, option="--site-dir", extra_sources=[docs_dir] if docs_dir else [])
+    check_replaceable_site(site_dir, option="--site-dir")
+    return site_dir
 
 
-def build_with_mkdocs(config_file: Path, site_dir: Path, pages: Mapping[str, str] | None, jobs: int = 1) -> None:
+def build_with_mkdocs(
+    config_file: Path, site_dir: Path, pages: Mapping[str, str] | None, root: Path, jobs: int = 1
+) -> None:
     """Run `mkdocs build --strict` into `site_dir`, atomically, on up to `jobs` CPUs; `pages` go to the incidentkb
-    plugin if given."""
+    plugin if given. The site folder must be the build's own (check_site_dir)."""
     from mkdocs.config import load_config
     from mkdocs.exceptions import Abort, ConfigurationError, MkDocsException
 
     from generator.parallel_build import build
 
-    site_dir = site_dir.resolve()
-    site_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{site_dir.name}.building-", dir=site_dir.parent))
-    staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a published site must be readable like its subfolders
-    try:
-        config = load_config(str(config_file), strict=True, site_dir=str(staging))
-        if pages is not None:
-            plugin = config.plugins.get("incidentkb")
-            if plugin is None:
-                raise BuildError(f"{config_file}: the 'incidentkb' plugin is not listed under plugins")
-            plugin.supplied_pages = dict(pages)  # type: ignore[attr-defined]
-        build(config, jobs)
-    except (Abort, ConfigurationError, MkDocsException) as exc:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise BuildError(f"MkDocs build failed ({config_file}): {exc}; the previous site is untouched") from None
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _replace(staging, site_dir)
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
-
-
-def _replace(new: Path, target: Path) -> None:
-    """Swap the finished build into place with renames (atomic on one file system)."""
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-    new.rename(target)
-    if old:
-        shutil.rmtree(old, ignore_errors=True)
+    site_dir = check_site_dir(site_dir, root)
+    existed = site_dir.exists()
+    with staging_beside(site_dir, "building") as staging:
+        try:
+            config = load_config(str(config_file), strict=True, site_dir=str(staging))
+            check_site_dir(site_dir, root, Path(config.docs_dir))
+            if pages is not None:
+                plugin = config.plugins.get("incidentkb")
+                if plugin is None:
+                    raise BuildError(f"{config_file}: the 'incidentkb' plugin is not listed under plugins")
+                plugin.supplied_pages = dict(pages)  # type: ignore[attr-defined]
+            build(config, jobs)
+        except (Abort, ConfigurationError, MkDocsException) as exc:
+            kept = "the previous site is untouched" if existed else "no site was written"
+            raise BuildError(f"MkDocs build failed ({config_file}): {exc}; {kept}") from None
+        (staging / SITE_MARKER).write_text("A site built by incidentkb; a later build replaces this folder.\n")
+    replace_with(staging, site_dir)

@@ -7,15 +7,17 @@ nothing stops at the first error.
 from __future__ import annotations
 
 import gc
+import ipaddress
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jsonschema_rs
 
@@ -23,7 +25,7 @@ from generator import workers
 from generator.findings import Finding, Severity
 from generator.loader import Document, LoadError, Record, load_document
 from generator.model import parse_time
-from generator.schemas import compiled_validator
+from generator.schemas import compiled_validator, impact_levels, load_schema
 
 INCIDENT_FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
 PHASES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
@@ -37,7 +39,7 @@ class ValidationResult:
 
     findings: list[Finding] = field(default_factory=list)
     incidents: list[Record] = field(default_factory=list)
-    services: list[Record] = field(default_factory=list)
+    services: Sequence[Record] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -109,7 +111,7 @@ def validate_knowledge_base(
     keep_incidents: bool = True,
     jobs: int = 1,
 ) -> ValidationResult:
-    """Validate the given files (default: every record), with the whole knowledge base as context.
+    """Validate the given files (default: every record and the settings), with the whole knowledge base as context.
 
     Each incident is checked as soon as it is loaded; with `keep_incidents=False` its document is then let go,
     so validating a large knowledge base needs memory for findings only, and with `jobs` above 1 a large set of
@@ -117,7 +119,12 @@ def validate_knowledge_base(
     """
     all_services = kb.service_files()
     selected = list(paths) if paths is not None else all_services + kb.incident_files()
+    named_settings = paths is not None and any(is_settings_file(kb, p) for p in selected)
+    if named_settings:  # checked as the settings, never as a record
+        selected = [p for p in selected if not is_settings_file(kb, p)]
     result = ValidationResult()
+    if paths is None or named_settings:
+        result.findings.extend(check_settings(kb))
     known_services = {p.stem for p in all_services}
     context = _Context(today=today, strict=strict, known_services=known_services)
     service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
@@ -231,7 +238,7 @@ def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: Validatio
 def _load_schema_valid(path: Path, kind: str, kb: KnowledgeBase, findings: list[Finding]) -> Document | None:
     """The document if it loads and passes the schema; otherwise None, with the reasons added to `findings`."""
     try:
-        doc = load_document(path, kb.display(path))
+        doc = load_document(path, kb.display(path), inside=kb.root)
     except LoadError as exc:
         findings.append(exc.finding)
         return None
@@ -290,7 +297,7 @@ def _context_services(kb: KnowledgeBase, selected: list[Document]) -> list[Docum
         if kb.display(path) in chosen:
             continue
         try:
-            doc = load_document(path, kb.display(path))
+            doc = load_document(path, kb.display(path), inside=kb.root)
         except (LoadError, OSError):
             continue
         if not schema_findings(doc, "service"):
@@ -308,7 +315,7 @@ def _other_incidents(kb: KnowledgeBase, selected: list[Path], validating_all: bo
         if path.resolve() in chosen:
             continue
         try:
-            docs.append(load_document(path, kb.display(path)))
+            docs.append(load_document(path, kb.display(path), inside=kb.root))
         except (LoadError, OSError):
             continue  # reported when that file itself is validated
     return docs
@@ -336,12 +343,47 @@ def schema_findings(doc: Document, kind: str) -> list[Finding]:
     return findings
 
 
+def _timestamp_patterns() -> dict[str, str]:
+    """Every pattern the schemas give a timestamp or a date, with what it asks for in words: a pattern message
+    would print the regular expression."""
+    asks = {"date-time": "an RFC 3339 timestamp with an explicit offset", "date": "a date YYYY-MM-DD"}
+    patterns: dict[str, str] = {}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if node.get("format") in asks and isinstance(node.get("pattern"), str):
+                patterns[node["pattern"]] = asks[node["format"]]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    for kind in ("incident", "service"):
+        walk(load_schema(kind))
+    return patterns
+
+
+_TIMESTAMP_PATTERNS = _timestamp_patterns()
+
+
 def _schema_message(error: jsonschema_rs.ValidationError) -> str:
     """The validator's message, except for an enum, where jsonschema-rs names two allowed values and then "or N
-    other candidates": an author needs every one of them to fix the value."""
+    other candidates" (an author needs every one of them to fix the value), and a `not` with a description."""
+    if error.kind.name == "not" and isinstance(
+        description := getattr(error.kind, "schema", {}).get("description"), str
+    ):
+        # A `not` (e.g. a reserved id) says why in its description; the raw message prints the whole subschema.
+        return f"{json.dumps(error.instance, ensure_ascii=False, default=str)} is not allowed: {description}"
+    if error.kind.name == "maxLength" and isinstance(error.instance, str):
+        # The raw message repeats the value: a megabyte-long finding line for a megabyte-long field.
+        limit = getattr(error.kind, "limit", None)
+        return f"is {len(error.instance):,} characters long; the limit is {limit:,}"
+    if error.kind.name == "pattern" and (asked := _TIMESTAMP_PATTERNS.get(getattr(error.kind, "pattern", ""))):
+        return f"{json.dumps(str(error.instance)[:80], ensure_ascii=False)} is not {asked} in the years 1970 to 2100"
     if error.kind.name != "enum":
         return error.message
-    shown = [json.dumps(option, ensure_ascii=False) for option in error.kind.options]
+    shown = [json.dumps(option, ensure_ascii=False) for option in getattr(error.kind, "options")]  # noqa: B009
     allowed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
     return f"{json.dumps(error.instance, ensure_ascii=False, default=str)} is not one of {allowed}"
 
@@ -477,6 +519,7 @@ def impact_windows_valid(doc: Document, _: _Context) -> Iterator[Finding]:
     started, resolved = parse_time(data.get("started_at")), parse_time(data.get("resolved_at"))
     for index, window in enumerate(data.get("impact") or []):
         start, end = parse_time(window["start"]), parse_time(window.get("end"))
+        assert start is not None  # the schema requires it
         if end is None and data["status"] == "resolved":
             yield _at(
                 doc, ["impact", index], "open-impact", "a resolved incident cannot have an impact window without an end"
@@ -504,13 +547,41 @@ def impact_windows_valid(doc: Document, _: _Context) -> Iterator[Finding]:
             )
     if data["kind"] == "near_miss":
         for index, window in enumerate(data.get("impact") or []):
-            if window["level"] != "degraded_performance":
+            if window["level"] not in (None, "degraded_performance"):  # an unassessed level: impact-unassessed
                 yield _at(
                     doc,
                     ["impact", index, "level"],
                     "near-miss-impact",
                     "a near miss did not affect customers; record it as an incident or lower the level",
                 )
+
+
+@incident_rule
+def impact_assessed(doc: Document, _: _Context) -> Iterator[Finding]:
+    """`level: null` (not assessed yet) is allowed while the incident is open, but publishes and counts nothing;
+    a resolved incident says what customers saw."""
+    resolved = doc.data["status"] == "resolved"
+    levels = ", ".join(impact_levels()[:-1]) + " or " + impact_levels()[-1]
+    for index, window in enumerate(doc.data.get("impact") or []):
+        if window["level"] is not None:
+            continue
+        if resolved:
+            yield _at(
+                doc,
+                ["impact", index, "level"],
+                "impact-unassessed",
+                f"a resolved incident needs the level of every impact window: set the one on {window['service']!r} "
+                f"to {levels}",
+            )
+        else:
+            yield _at(
+                doc,
+                ["impact", index, "level"],
+                "impact-unassessed",
+                f"the impact on {window['service']!r} is not assessed yet: it is not published and counts for "
+                f"nothing in availability until its level is set to {levels}",
+                Severity.WARNING,
+            )
 
 
 @incident_rule
@@ -680,3 +751,119 @@ def check_unique_ids(reported: list[IdUse], others: list[Document]) -> Iterator[
             )
         else:
             owners[use.id] = use.path
+
+
+# --- settings -----------------------------------------------------------------------------------------------
+
+SETTINGS_FILE = "incidentkb.yml"
+WEIGHT_ORDER = ("degraded_performance", "partial_outage", "major_outage")  # each at most the next
+SETTINGS_TEXT = ("site_name", "company")  # printed on public pages, in the feed and in the report's sentences
+# A site URL is pasted into HTML attributes, XML, JSON and YAML: only characters that mean nothing in any of them.
+_SITE_URL_PATH = re.compile(r"(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*")
+_HOST_NAME = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?")
+
+
+def is_settings_file(kb: KnowledgeBase, path: Path) -> bool:
+    settings = kb.root / SETTINGS_FILE
+    return os.path.abspath(path) == os.path.abspath(settings) or Path(path).resolve() == settings.resolve()
+
+
+def check_settings(kb: KnowledgeBase) -> list[Finding]:
+    """What is wrong with the knowledge base's settings (`incidentkb.yml`); nothing when there is no such file."""
+    return load_settings_document(kb)[1]
+
+
+def load_settings_document(kb: KnowledgeBase) -> tuple[Document | None, list[Finding]]:
+    """The settings document (None when absent or unloadable) and its findings, for `validate` and `build` alike:
+    the schema, then what a schema cannot say. A value the schema refuses is not checked further."""
+    path = kb.root / SETTINGS_FILE
+    if not os.path.lexists(path):
+        return None, []
+    try:
+        doc = load_document(path, SETTINGS_FILE, inside=kb.root)
+    except LoadError as exc:
+        return None, [exc.finding]
+    except OSError as exc:
+        return None, [_finding(SETTINGS_FILE, 1, 1, "unreadable", f"cannot read file: {exc.strerror}")]
+    findings = schema_findings(doc, "settings")  # the loader has refused NaN and infinity already
+    refused = {(f.line, f.column) for f in findings}
+    findings += [f for f in _settings_problems(doc) if (f.line, f.column) not in refused]
+    return doc, sorted(findings)
+
+
+def _settings_problems(doc: Document) -> Iterator[Finding]:
+    report, public = (part if isinstance(part := doc.data.get(key), dict) else {} for key in ("report", "public"))
+    timezone = report.get("timezone")
+    if isinstance(timezone, str) and (problem := _time_zone_problem(timezone)):
+        yield _at(doc, ["report", "timezone"], "settings", problem)
+    weights = report.get("weights")
+    if isinstance(weights, dict) and (problem := _weights_problem(weights)):
+        yield _at(doc, ["report", "weights"], "settings", problem)
+    url = public.get("site_url")
+    if isinstance(url, str) and (problem := site_url_problem(url)):
+        yield _at(doc, ["public", "site_url"], "settings", f"public.site_url: {url!r} {problem}")
+    for key in SETTINGS_TEXT:
+        text = public.get(key)
+        if isinstance(text, str) and (not text.strip() or "\n" in text or "\r" in text or "\t" in text):
+            yield _at(doc, ["public", key], "settings", f"public.{key}: must be one line of text, not blank")
+
+
+def _time_zone_problem(name: str) -> str | None:
+    if name == "localtime":
+        return "report.timezone: 'localtime' is whatever zone the machine is set to; name the zone, e.g. Europe/Berlin"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # not found; not a key (`../x`); a folder (`America`)
+        return f"report.timezone: unknown time zone {name!r}; use an IANA name such as UTC or Europe/Berlin"
+    return None
+
+
+def _weights_problem(weights: dict[str, object]) -> str | None:
+    """The weights must not decrease with the impact level (absent ones take the schema's defaults)."""
+    properties = load_schema("settings")["properties"]["report"]["properties"]["weights"]["properties"]
+    given = [weights.get(level, properties[level]["default"]) for level in WEIGHT_ORDER]
+    values = [v for v in given if isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 1]
+    if len(values) < len(given):
+        return None  # the schema says what is wrong
+    if values == sorted(values):
+        return None
+    shown = ", ".join(f"{level} {value}" for level, value in zip(WEIGHT_ORDER, values, strict=True))
+    return (
+        "report.weights: must satisfy 0 <= degraded_performance <= partial_outage <= major_outage <= 1 (a worse "
+        f"level counts at least as much), got {shown}"
+    )
+
+
+def site_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the public site's address (http or https, a folder, nothing that needs quoting), or None."""
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    authority, slash, path = rest.partition("/")
+    if any(c in url for c in "?#"):
+        return "must not have a query (?) or a fragment (#): it is the folder the pages are found under"
+    if "@" in authority:
+        return "must not hold a user name or password"
+    if not slash or not url.endswith("/"):
+        return "must end with / (it is the folder the pages are found under)"
+    if authority.startswith("["):  # an IPv6 address: [2001:db8::1]:8443
+        host, _, after = authority[1:].partition("]")
+        colon, port = after[:1], after[1:]
+        if after and colon != ":":
+            return f"has no valid host: {authority!r}"
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            return f"has no valid host: {host!r} is not an IPv6 address"
+    else:
+        host, colon, port = authority.partition(":")
+        if not _HOST_NAME.fullmatch(host):
+            return (
+                f"has no valid host: {host!r} (letters, digits and hyphens between dots; an international name goes "
+                "in its xn-- form)"
+            )
+    if colon and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        return f"has no valid port: {port!r}"
+    if not _SITE_URL_PATH.fullmatch("/" + path):
+        return "may hold only letters, digits, - . _ ~ / and %-escapes after the host (percent-encode the rest)"
+    return None

@@ -43,6 +43,8 @@ LOADER_RULES = frozenset(
         "file-too-large",
         "yaml-tag",
         "key-type",
+        "control-character",
+        "yaml-number",
     }
 )
 
@@ -491,7 +493,7 @@ class KB:
         return run_cli("--root", self.root, *args, cwd=cwd or self.root.parent)
 
     def validate_cli(self, *args: str | Path) -> subprocess.CompletedProcess[str]:
-        return self.cli("validate", "--today", TODAY, *args)
+        return self.cli("validate", "--as-of", TODAY, *args)
 
     def validate_json(self, *args: str | Path) -> tuple[int, list[dict[str, Any]]]:
         proc = self.validate_cli("--format", "json", *args)

@@ -6,7 +6,6 @@ typing and the edges of the limits through generator.loader.load_document on rea
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +54,8 @@ TYPED_VALUES = [
     (".5", 0.5),
     ("1e3", 1000.0),
     ("-2.5E-1", -0.25),
-    (".inf", math.inf),
-    ("-.Inf", -math.inf),
+    ("9223372036854775807", 2**63 - 1),  # the 64-bit range, edge included
+    ("-9223372036854775808", -(2**63)),
     # Not numbers in the core schema.
     ("1_000", "1_000"),
     ("0b101", "0b101"),
@@ -89,9 +88,40 @@ def test_core_schema_typing(tmp_path: Path, written: str, expected: Any) -> None
     assert value == expected
 
 
-def test_nan(tmp_path: Path) -> None:
-    value = load_text(tmp_path, "value: .NaN\n").data["value"]
-    assert isinstance(value, float) and math.isnan(value)
+@pytest.mark.parametrize(
+    ("written", "words"),
+    [
+        (".inf", ".inf is infinity: infinity and NaN are not numbers a record can hold"),
+        ("-.Inf", "-.Inf is infinity"),
+        (".NaN", ".NaN is NaN: infinity and NaN are not numbers a record can hold"),
+        ("!!float .inf", ".inf is infinity"),
+        ("1e999", "1e999 is too large: it overflows to infinity"),
+        ("9223372036854775808", "9223372036854775808 is out of range"),
+        ("-9223372036854775809", "-9223372036854775809 is out of range"),
+        ("9" * 5000, "an integer of 5,000 characters is out of range"),  # int() would raise a ValueError
+        ("0x" + "f" * 17, "is out of range"),
+    ],
+)
+def test_numbers_a_record_cannot_hold_are_findings(tmp_path: Path, written: str, words: str) -> None:
+    """Infinity and NaN are not JSON (jsonschema turns them into "null is not of type number") and no integer
+    beyond 64 bits is held exactly by what reads the data: each is a finding at the value, saying what is wrong."""
+    finding = load_error(tmp_path, f"id: INC-2026-900\nvalue: {written}\n")
+    assert (finding.rule, finding.line, finding.column) == ("yaml-number", 2, 8)
+    assert words in finding.message
+    assert len(finding.message) < 200  # a 5,000-digit value is described, not echoed
+
+
+def test_leading_zeros_do_not_make_an_integer_large(tmp_path: Path) -> None:
+    """5,000 zeros and 42 is 42 (int() alone refuses more than 4,300 digits)."""
+    assert load_text(tmp_path, "a: " + "0" * 5000 + "42\nb: -" + "0" * 5000 + "\n").data == {"a": 42, "b": 0}
+
+
+def test_infinity_and_nan_quoted_are_text(tmp_path: Path) -> None:
+    assert load_text(tmp_path, "a: '.inf'\nb: \".nan\"\nc: !!str .inf\n").data == {
+        "a": ".inf",
+        "b": ".nan",
+        "c": ".inf",
+    }
 
 
 def test_keys_are_strings_as_written(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def check_jsonschema_invalid(kind: str, files: list[Path]) -> set[Path]:
 
 def incidentkb_invalid(root: Path, files: list[Path] | None = None) -> set[Path]:
     """The files `incidentkb validate` gives a schema or loader error, as absolute paths."""
-    proc = run_cli("--root", root, "validate", "--format", "json", "--today", TODAY, *(files or []), cwd=root)
+    proc = run_cli("--root", root, "validate", "--format", "json", "--as-of", TODAY, *(files or []), cwd=root)
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
     return {(root / f["path"]).resolve() for f in json.loads(proc.stdout) if f["rule"] in SCHEMA_RULES}
 
@@ -65,7 +65,7 @@ def incidentkb_invalid(root: Path, files: list[Path] | None = None) -> set[Path]
 def incidentkb_verdicts(root: Path, files: list[Path]) -> dict[Path, str]:
     """'valid' or 'invalid' per file from one CLI run; if that run crashes, each file is validated on its own
     (through the library the CLI calls) so that one crashing file does not hide the verdicts on the others."""
-    proc = run_cli("--root", root, "validate", "--format", "json", "--today", TODAY, *files, cwd=root)
+    proc = run_cli("--root", root, "validate", "--format", "json", "--as-of", TODAY, *files, cwd=root)
     if proc.returncode in (0, 1) and "Traceback" not in proc.stderr:
         invalid = {(root / f["path"]).resolve() for f in json.loads(proc.stdout) if f["rule"] in SCHEMA_RULES}
         return {f.resolve(): "invalid" if f.resolve() in invalid else "valid" for f in files}

@@ -115,7 +115,14 @@ BASES: list[tuple[str, Callable[[], dict[str, Any]]]] = [
     ("service", lambda: service("web")),
 ]
 
-texts = st.text(min_size=1, max_size=24)
+# Text as the loader accepts it (docs/policy.md, control-character): no control characters but tab and newline,
+# no surrogates, no U+FFFE or U+FFFF, no bidirectional controls; tests/test_hostile_text.py covers the refused ones.
+TEXT_CHARACTERS = st.characters(
+    exclude_categories=("Cc", "Cs"),
+    include_characters="\t\n",
+    exclude_characters="\ufffe\uffff" + "".join(map(chr, (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))),
+)
+texts = st.text(TEXT_CHARACTERS, min_size=1, max_size=24)
 
 
 @st.composite

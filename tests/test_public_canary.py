@@ -13,8 +13,10 @@ import gzip
 import html
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from site_helpers import html_text, load_schema, parse_html, schema_leaf_paths
 from test_public_support import (
     CANARY_AS_OF,
     CANARY_DATE,
@@ -30,6 +32,8 @@ from test_public_support import (
     unescape_markdown,
     write_canary_kb,
 )
+
+from generator.loader import load_document
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +77,7 @@ def test_every_internal_field_of_the_schemas_holds_a_canary(canary: CanaryKB) ->
 
 
 def test_the_knowledge_base_is_valid(canary: CanaryKB) -> None:
-    stdout = run_ok(canary.root, "validate", "--today", CANARY_AS_OF[:10])
+    stdout = run_ok(canary.root, "validate", "--as-of", CANARY_AS_OF[:10])
     assert stdout.strip().startswith("0 error(s)"), stdout
 
 
@@ -129,7 +133,7 @@ def test_unpublished_records_have_no_page(canary: CanaryKB, site: Path) -> None:
 
 
 @pytest.mark.parametrize("month", ["2026-09", "2026-10"])
-@pytest.mark.parametrize("fmt", ["json", "markdown"])
+@pytest.mark.parametrize("fmt", ["json", "markdown", "text"])
 def test_no_canary_in_the_report_command(canary: CanaryKB, month: str, fmt: str) -> None:
     stdout = run_ok(canary.root, "report", month, "--format", fmt, "--as-of", CANARY_AS_OF)
     found = leaks([(f"report {month} {fmt}", stdout.encode())], needles(canary))
@@ -139,6 +143,49 @@ def test_no_canary_in_the_report_command(canary: CanaryKB, month: str, fmt: str)
     if fmt == "json":
         shown = json.loads(stdout)
         titles = {i["title"] for i in shown["incidents"] + shown["maintenance"]}
+    elif fmt == "text":  # wrapped: a title may run over two lines
+        titles = {r["title"] for r in published if " ".join(r["title"].split()) in " ".join(stdout.split())}
     else:
         titles = {r["title"] for r in published if r["title"] in unescape_markdown(stdout)}
     assert {r["title"] for r in published} <= titles
+
+
+# Settings that shape the public site without being printed in it, with the reason.
+UNPRINTED_SETTINGS = {"report.history_months": "how many months of reports are built: a number, shown by the reports"}
+
+
+def test_every_setting_is_public_and_published_as_written(canary: CanaryKB, site: Path) -> None:
+    """incidentkb.yml holds no internal field: each of its values is meant for customers, and each is published as
+    written. A field added to the settings schema fails this test until it is placed here, or canaried if internal."""
+    settings = load_document(canary.root / "incidentkb.yml", "incidentkb.yml").data
+    given: dict[str, Any] = {}
+    for section, values in settings.items():
+        for key, item in values.items():
+            for level, value in item.items() if isinstance(item, dict) else [("", item)]:
+                given[".".join(filter(None, (section, key, level)))] = value
+    fields = schema_leaf_paths(load_schema("settings"))
+    assert set(given) == fields - set(UNPRINTED_SETTINGS), "the canary's settings set every printed field"
+    pages = [html.unescape(p.read_text(encoding="utf-8")) for p in site.rglob("*.html")]
+    titles = [parse_html(page).title for page in pages]
+    feed = (site / "feed.xml").read_text(encoding="utf-8")
+    status = json.loads((site / "status.json").read_text(encoding="utf-8"))
+    sitemap = gzip.decompress((site / "sitemap.xml.gz").read_bytes()).decode()
+    report = " ".join(html_text((site / "reports/2026-10/index.html").read_text(encoding="utf-8")).split())
+    shown = {
+        "public.site_name": all(t.endswith(given["public.site_name"]) for t in titles)
+        and f"<title>{given['public.site_name']}</title>" in feed,
+        "public.site_url": f"<id>{given['public.site_url']}</id>" in feed
+        and all(i["url"].startswith(given["public.site_url"]) for i in status["recent"])
+        and f"<loc>{given['public.site_url']}history/" in sitemap,
+        "public.company": f"{given['public.company']} has had " in report
+        or f"{given['public.company']} had " in report,
+        "report.timezone": f"Times are in {given['report.timezone']}." in report,
+        "report.weights.major_outage": f"major outage {given['report.weights.major_outage']}" in report,
+        "report.weights.partial_outage": f"partial outage {given['report.weights.partial_outage']}" in report,
+        "report.weights.degraded_performance": f"degraded performance {given['report.weights.degraded_performance']}"
+        in report,
+    }
+    assert titles and status["recent"], "the site is not vacuous"
+    assert set(shown) == fields - set(UNPRINTED_SETTINGS), "each printed setting has a check here"
+    missing = sorted(field for field, ok in shown.items() if not ok)
+    assert not missing, f"settings not published as written: {missing}"

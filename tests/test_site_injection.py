@@ -5,19 +5,24 @@ none of it: not in the generated Markdown, not in the built HTML, not in a real 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from site_helpers import (
+    AS_OF,
     RecordMaker,
     assert_ok,
     build,
     chromium_browser,
+    explain,
     generate,
     html_text,
+    incidentkb,
     load_schema,
     make_kb,
     page_path,
@@ -270,3 +275,114 @@ def test_the_browser_check_can_fail(tmp_path: Path) -> None:
         context.close()
     assert watch.dialogs == ["alert: 1"], repr(watch)
     assert "boom" in watch.console_errors, repr(watch)
+
+
+# --- the settings file: its values reach every public page ----------------------------------------------------
+
+SITE_NAME = '<script>alert(11)</script> "><img src=x onerror=alert(12)> {{ 7*7 }} Status 🚦 & Co'
+COMPANY = "<script>alert(13)</script> [x](javascript:alert(14)) {{ 7*7 }} & Co"
+SITE_URL = "https://status.evil.example/"  # (the 404 page loads its assets from its path: a root, to be served here)
+HOSTILE_SETTINGS = (  # JSON strings are YAML, written with the characters themselves (an emoji is no surrogate pair)
+    "report:\n  timezone: UTC\n"
+    f"public:\n  site_name: {json.dumps(SITE_NAME, ensure_ascii=False)}\n  site_url: {json.dumps(SITE_URL)}\n"
+    f"  company: {json.dumps(COMPANY)}\n"
+)
+
+
+@pytest.fixture(scope="module")
+def hostile_settings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """The public site of a knowledge base whose settings and public record fields hold the payloads."""
+    base = tmp_path_factory.mktemp("hostile-settings")
+    root = make_kb(base / "kb", [RESOLVED, ONGOING], [_service()])
+    (root / "incidentkb.yml").write_text(HOSTILE_SETTINGS, encoding="utf-8")
+    site = base / "public-site"
+    assert_ok(build(root, site, "--public"))
+    return {"root": root, "site": site}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)//", 'https://status.example/"><script>alert(1)</script>/', "data:text/html,<script>/"],
+)
+def test_settings_with_a_script_url_are_refused(tmp_path: Path, url: str) -> None:
+    """A site URL goes into links, the feed and status.json: anything but a plain http(s) folder is refused by
+    `validate` at its line and column, and `build` writes no site."""
+    root = make_kb(tmp_path / "kb", [RESOLVED], [_service()])
+    text = HOSTILE_SETTINGS.replace(json.dumps(SITE_URL), json.dumps(url))
+    (root / "incidentkb.yml").write_text(text, encoding="utf-8")
+    validated = incidentkb("--root", root, "validate", "--as-of", AS_OF)
+    assert validated.returncode == 1, explain(validated)
+    line = text.splitlines().index(f"  site_url: {json.dumps(url)}") + 1
+    assert re.search(
+        rf"^incidentkb\.yml:{line}:13: error\[(schema|settings)\]: public\.site_url: ", validated.stdout, re.M
+    )
+    site = tmp_path / "public-site"
+    built = build(root, site, "--public")
+    assert built.returncode == 1 and not site.exists(), explain(built)
+
+
+def _public_pages(site: Path) -> list[str]:
+    """Every HTML page of the public site, as a path under the site's URL."""
+    pages = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.html"))
+    return [p.removesuffix("index.html") for p in pages]
+
+
+def test_public_html_from_hostile_settings_runs_nothing(hostile_settings: dict[str, Path]) -> None:
+    site = hostile_settings["site"]
+    files = sorted([*site.rglob("*.html"), *site.rglob("*.svg")])
+    assert len(files) > 8
+    problems = [f"{f.relative_to(site)}: {p}" for f in files for p in html_problems(f.read_text(encoding="utf-8"))]
+    assert not problems, "\n".join(problems)
+    home = parse_html((site / "index.html").read_text(encoding="utf-8"))
+    assert SITE_NAME in home.title, home.title
+    logo = next(t for t in home.tags if "md-logo" in (t.get("class") or ""))
+    assert (logo.get("title"), logo.get("aria-label")) == (SITE_NAME, SITE_NAME), "escaped twice, or not at all"
+    canonical = next(t.get("href") for t in home.tags if t.name == "link" and t.get("rel") == "canonical")
+    assert canonical == SITE_URL
+
+
+def test_feed_and_status_json_hold_the_settings_as_data(hostile_settings: dict[str, Path]) -> None:
+    site = hostile_settings["site"]
+    feed = ElementTree.parse(site / "feed.xml").getroot()  # well-formed XML, or this raises
+    atom = "{http://www.w3.org/2005/Atom}"
+    assert feed.findtext(f"{atom}title") == SITE_NAME
+    assert feed.findtext(f"{atom}author/{atom}name") == SITE_NAME
+    assert feed.findtext(f"{atom}id") == SITE_URL
+    links = [link.get("href") or "" for link in feed.iter(f"{atom}link")]
+    assert links and all(href.startswith(SITE_URL) for href in links), links
+    status = json.loads((site / "status.json").read_text(encoding="utf-8"))
+    urls = [i["url"] for i in status["recent"] + status["ongoing"]]
+    assert urls and all(url.startswith(SITE_URL) for url in urls), urls
+
+
+def test_browser_runs_nothing_from_the_settings_and_shows_them_as_text(hostile_settings: dict[str, Path]) -> None:
+    """Every public page in Chromium: no dialog, no error, no request for the payload's image; the site name,
+    the company and the records' text are shown as written."""
+    pages = _public_pages(hostile_settings["site"])
+    assert len(pages) >= 8 and "" in pages and "404.html" in pages and "reports/2026-10/" in pages, pages
+    problems: list[str] = []
+    with serve(hostile_settings["site"]) as base, chromium_browser() as browser:
+        context = browser.new_context()
+        for path in pages:
+            page, watch = watched_page(context)
+            response = page.goto(base + path, wait_until="networkidle")
+            assert response is not None and response.ok, f"{base + path} answered {response and response.status}"
+            page.wait_for_timeout(100)  # let the theme's scripts run
+            problems += [f"{path}: dialog {d}" for d in watch.dialogs]
+            problems += [f"{path}: console error {e}" for e in watch.console_errors + watch.page_errors]
+            problems += [f"{path}: requested {r}" for r in watch.requests if r.endswith("/x")]
+            if squash(SITE_NAME) not in squash(page.inner_text(".md-header__topic")):
+                problems.append(f"{path}: the header shows {page.inner_text('.md-header__topic')!r}")
+            if SITE_NAME not in page.title():
+                problems.append(f"{path}: the browser's title is {page.title()!r}")
+            if path.startswith("reports/20") and COMPANY not in squash(page.inner_text("article")):
+                problems.append(f"{path}: the company is not shown as written")
+            if path == "":
+                shown = squash(page.inner_text("article h1").removesuffix("¶"))  # without the permalink
+                if shown != SITE_NAME:
+                    problems.append(f"home: the heading is {shown!r}")
+                if squash(ONGOING_TITLE) not in squash(page.inner_text("body")):
+                    problems.append("home: the ongoing incident's title is not shown as written")
+            page.close()
+        context.close()
+    assert not problems, "\n".join(problems)

@@ -68,19 +68,23 @@ def availability_windows(model: PublicModel) -> list[ImpactWindow]:
     return incident_windows(model.incidents)
 
 
-def report_months(model: PublicModel, cutoff: datetime, zone: ZoneInfo) -> list[tuple[int, int]]:
-    """Every month from the first customer-facing impact to the cut-off, oldest first."""
+def report_months(
+    model: PublicModel, cutoff: datetime, zone: ZoneInfo, limit: int | None = None
+) -> list[tuple[int, int]]:
+    """Every month from the first customer-facing impact to the cut-off, oldest first; with a `limit`, only the
+    last `limit` of them, so that one impact window in an early year cannot make decades of report pages."""
     starts = [i.first_impact for i in model.incidents if i.first_impact]
-    if not starts:
-        local = cutoff.astimezone(zone)
-        return [(local.year, local.month)]
-    first, last = min(starts).astimezone(zone), cutoff.astimezone(zone)
-    months = []
-    year, month = first.year, first.month
-    while (year, month) <= (last.year, last.month):
-        months.append((year, month))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
+    last = cutoff.astimezone(zone)
+    first = min(starts).astimezone(zone) if starts else last
+    first_index, last_index = _month_index(first), _month_index(last)
+    if limit is not None:
+        first_index = max(first_index, last_index - limit + 1)
+    return [(index // 12, index % 12 + 1) for index in range(first_index, last_index + 1)]
+
+
+def _month_index(moment: datetime) -> int:
+    """Months since the year 0: consecutive months have consecutive indexes."""
+    return moment.year * 12 + moment.month - 1
 
 
 def monthly_report(

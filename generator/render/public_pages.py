@@ -7,10 +7,13 @@ same numbers.
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.analyze.availability import LEVELS
@@ -20,6 +23,8 @@ from generator.render import charts
 from generator.render.markdown import markdown_environment, svg_environment
 
 RECENT_COUNT = 10
+# The public site's MkDocs hooks (they HTML-escape the site name): a file beside its mkdocs.yml template.
+PUBLIC_HOOKS = Path(__file__).resolve().parent.parent / "templates" / "public" / "hooks.py"
 
 
 def month_name(report: MonthlyReport) -> str:
@@ -183,8 +188,8 @@ def _localised(model: PublicModel, zone: Any) -> dict[str, PublicIncident]:
             i,
             started_at=to_zone(i.started_at),
             resolved_at=to_zone(i.resolved_at),
-            impact=tuple(replace(w, start=to_zone(w.start), end=to_zone(w.end)) for w in i.impact),
-            updates=tuple(replace(u, at=to_zone(u.at)) for u in i.updates),
+            impact=tuple(replace(w, start=w.start.astimezone(zone), end=to_zone(w.end)) for w in i.impact),
+            updates=tuple(replace(u, at=u.at.astimezone(zone)) for u in i.updates),
         )
         for i in model.incidents
     }
@@ -220,7 +225,7 @@ def _status(
             "status": i.status,
             "kind": i.kind,
             "start": i.first_impact.isoformat() if i.first_impact else None,
-            "end": None if None in ends else max(ends).isoformat(),  # type: ignore[type-var]
+            "end": None if None in ends else max(e for e in ends if e is not None).isoformat(),
             "services": list(i.services),
             "url": f"{settings.site_url}history/{i.id}/",
             "last_update": {"at": last.at.isoformat(), "status": last.status, "message": last.message}
@@ -239,17 +244,27 @@ def _status(
 
 
 def public_mkdocs_config(settings: Any, docs_dir: str, site_dir: str) -> str:
+    """The public site's mkdocs.yml. Every value from the settings is a double-quoted YAML scalar that reads back
+    exactly as written; the site name is HTML-escaped by the hook module beside the template (hooks.py)."""
     env = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)
     quoted = {
-        key: json.dumps(value)
+        key: yaml_string(value)
         for key, value in {
             "site_name": settings.site_name,
             "site_url": settings.site_url,
             "docs_dir": docs_dir,
             "site_dir": site_dir,
+            "hooks": str(PUBLIC_HOOKS),
         }.items()
     }
     return env.get_template("public/mkdocs.yml.j2").render(**quoted)
+
+
+def yaml_string(value: str) -> str:
+    """`value` as a double-quoted YAML scalar on one line: everything but printable ASCII is an escape (JSON's
+    `\\ud83d\\ude00` for an emoji would read back as two lone surrogates), so nothing can end the scalar, begin a
+    tag such as `!ENV`, or start another key."""
+    return yaml.safe_dump(value, default_style='"', allow_unicode=False, width=sys.maxsize).removesuffix("\n")
 
 
 __all__ = [
@@ -260,4 +275,5 @@ __all__ = [
     "render_report",
     "render_report_archive",
     "render_reports",
+    "yaml_string",
 ]
