@@ -89,11 +89,11 @@ def executable(name: str) -> str:
 def commands(tool: str, files: list[str]) -> list[list[str]]:
     """The command lines for one measurement; check-jsonschema gets the files in as few chunks as argv allows."""
     if tool == "incidentkb":
-        return [[executable("incidentkb"), "--root", ".", "validate", "--today", TODAY]]
+        return [[executable("incidentkb"), "--root", ".", "validate", "--as-of", TODAY]]
     if tool == ONE_PROCESS:
-        return [[executable("incidentkb"), "--root", ".", "validate", "--today", TODAY, "--jobs", "1"]]
+        return [[executable("incidentkb"), "--root", ".", "validate", "--as-of", TODAY, "--jobs", "1"]]
     if tool.startswith(CANDIDATE):
-        return [[sys.executable, "-m", "generator", "--root", ".", "validate", "--today", TODAY]]
+        return [[sys.executable, "-m", "generator", "--root", ".", "validate", "--as-of", TODAY]]
     base = [executable("check-jsonschema"), "--schemafile", str(INCIDENT_SCHEMA)]
     budget = int(os.sysconf("SC_ARG_MAX") * 0.5) - sum(len(k) + len(v) + 2 for k, v in os.environ.items())
     chunks: list[list[str]] = [[]]

@@ -52,7 +52,7 @@ STAGES = [
 
 
 def validate_argv(root: Path) -> list[str]:
-    return ["--root", str(root), "validate", "--today", TODAY]
+    return ["--root", str(root), "validate", "--as-of", TODAY]
 
 
 def startup(repeat: int = 7) -> dict[str, float]:

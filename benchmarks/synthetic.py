@@ -26,7 +26,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-DEFAULT_TODAY = date(2026, 11, 23)  # the --today the corpus is valid for: no action item is overdue then
+DEFAULT_TODAY = date(2026, 11, 23)  # the --as-of the corpus is valid for: no action item is overdue then
 FIRST_DAY = datetime(2017, 1, 1, tzinfo=UTC)
 LAST_DAY = datetime(2026, 11, 16, tzinfo=UTC)
 SCHEMA_LINE = "# yaml-language-server: $schema=../../schemas/incident.schema.json"

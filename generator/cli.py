@@ -3,25 +3,55 @@
 from __future__ import annotations
 
 import argparse
+import re
+import signal
 import sys
-import time
+import time as clock
 from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from generator.findings import REPORTERS, IncidentKBError, InvalidRecordsError, UsageError, format_text, has_errors
+from generator.findings import (
+    REPORTERS,
+    IncidentKBError,
+    InvalidRecordsError,
+    UsageError,
+    format_text,
+    has_errors,
+    visible,
+)
 from generator.validate import KnowledgeBase, available_cpus, record_files, validate_knowledge_base
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
 KINDS = ("incident", "near_miss", "maintenance")
 
 
+def is_knowledge_base(folder: Path) -> bool:
+    return (folder / "incidents").is_dir() or (folder / "services").is_dir()
+
+
 def find_root(start: Path) -> Path:
-    """The nearest folder (from `start` upwards) that holds incidents/ or services/; else `start`."""
+    """The nearest folder (from `start` upwards) that holds incidents/ or services/."""
     for folder in (start, *start.parents):
-        if (folder / "incidents").is_dir() or (folder / "services").is_dir():
+        if is_knowledge_base(folder):
             return folder
-    return start
+    raise UsageError(
+        f"no knowledge base here: neither {start} nor a folder above it holds incidents/ or services/ "
+        "(run incidentkb inside one, or give --root)"
+    )
+
+
+def knowledge_base_at(root: Path | None) -> KnowledgeBase:
+    """The knowledge base at --root, or the one the current folder is in; a folder without one is a usage error."""
+    if root is None:
+        return KnowledgeBase(find_root(Path.cwd().resolve()))
+    if not root.is_dir():
+        raise UsageError(f"--root {root}: no such folder")
+    if not is_knowledge_base(root):
+        raise UsageError(f"--root {root}: not a knowledge base (it holds neither incidents/ nor services/)")
+    return KnowledgeBase(root.resolve())
 
 
 def _timestamp(value: str) -> datetime:
@@ -31,23 +61,29 @@ def _timestamp(value: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an RFC 3339 timestamp: {value!r}") from None
     if moment.tzinfo is None:
         raise argparse.ArgumentTypeError(f"{value!r} needs an explicit offset, e.g. Z or +02:00")
+    if not 1970 <= moment.year <= 2100:  # the years a record may hold (schemas/incident.schema.json)
+        raise argparse.ArgumentTypeError(f"{value!r} is outside the years 1970 to 2100")
     return moment
 
 
+def _cut_off(value: str) -> datetime:
+    """--as-of: a timestamp with an offset, or a day (its start, in UTC)."""
+    if _DAY.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+        return _timestamp(datetime.combine(day, time(0), UTC).isoformat())
+    return _timestamp(value)
+
+
 def _month(value: str) -> tuple[int, int]:
-    try:
-        year, month = (int(part) for part in value.split("-"))
-        date(year, month, 1)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {value!r}") from None
+    if not _MONTH.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {value!r}")
+    year, month = (int(part) for part in value.split("-"))
+    if not 1 <= month <= 12:
+        raise argparse.ArgumentTypeError(f"not a month (YYYY-MM): {value!r}")
     return year, month
-
-
-def _day(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _jobs(value: str) -> int:
@@ -58,8 +94,9 @@ def _jobs(value: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="incidentkb", description="A knowledge base of production incidents in git.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     parser.add_argument("--root", type=Path, help="the knowledge base folder (default: found from the current folder)")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", help="what to do")
 
     validate = commands.add_parser("validate", help="check records against the schemas and the policy rules")
     validate.add_argument(
@@ -67,25 +104,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     validate.add_argument("--format", choices=sorted(REPORTERS), default="text", help="output format (default: text)")
     validate.add_argument("--strict", action="store_true", help="treat overdue action items as errors")
-    validate.add_argument(
-        "--today", type=_day, help="the date overdue action items are judged against (default: today)"
-    )
+    _add_as_of(validate)
     _add_jobs(validate)
     validate.set_defaults(run=run_validate)
 
     new = commands.add_parser("new", help="write a new incident record and print its path")
     new.add_argument("--title", required=True, help="what customers experienced, in one sentence")
-    new.add_argument("--severity", required=True, choices=SEVERITIES)
+    new.add_argument(
+        "--severity", required=True, choices=SEVERITIES, help="impact on customers, as docs/severity.md defines it"
+    )
     new.add_argument(
         "--service", dest="services", action="append", required=True, help="an affected service id (repeatable)"
     )
-    new.add_argument("--kind", choices=KINDS, default="incident")
+    new.add_argument(
+        "--kind",
+        choices=KINDS,
+        default="incident",
+        help="an incident, a near miss or planned maintenance (default: incident)",
+    )
     new.add_argument("--started-at", type=_timestamp, help="when it started (default: now, UTC)")
+    from generator.schemas import impact_levels  # here: only the `new` block of this parser needs the schema
+
+    new.add_argument(
+        "--level",
+        choices=impact_levels(),
+        help="the impact customers see on each service (default: not assessed yet, so not published until set)",
+    )
     new.set_defaults(run=run_new)
 
     update = commands.add_parser("update", help="append a customer update to a live incident and set its status")
     update.add_argument("incident_id", metavar="ID", help="the incident id, e.g. INC-2026-014")
-    update.add_argument("--status", required=True, choices=("investigating", "identified", "monitoring", "resolved"))
+    update.add_argument(
+        "--status",
+        required=True,
+        choices=("investigating", "identified", "monitoring", "resolved"),
+        help="the incident's status as of this update",
+    )
     update.add_argument("--message", required=True, help="the update as customers will read it")
     update.add_argument("--at", type=_timestamp, help="when it was published (default: now, UTC)")
     update.set_defaults(run=run_update)
@@ -116,12 +170,23 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = commands.add_parser("report", help="print the availability report of one month")
     report.add_argument("month", type=_month, metavar="MONTH", help="YYYY-MM")
-    report.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    report.add_argument(
+        "--format",
+        choices=("text", "markdown", "json"),
+        default="text",
+        help="text for a terminal (default), the site page's Markdown, or JSON for tools",
+    )
     _add_as_of(report)
     report.set_defaults(run=run_report)
 
-    serve = commands.add_parser("serve", help="live preview: rebuilds when a record changes")
-    serve.add_argument("--dev-addr", default="127.0.0.1:8000", help="address to serve on (default: 127.0.0.1:8000)")
+    serve = commands.add_parser(
+        "serve", help="live preview: rebuilds when a file changes, and shows the findings while records are invalid"
+    )
+    serve.add_argument(
+        "--dev-addr",
+        default="127.0.0.1:8000",
+        help="address to serve on, IP:PORT (default: 127.0.0.1:8000; port 0: any free port, printed)",
+    )
     serve.set_defaults(run=run_serve)
     return parser
 
@@ -138,59 +203,91 @@ def _add_jobs(parser: argparse.ArgumentParser) -> None:
 def _add_as_of(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--as-of",
-        type=_timestamp,
-        help="the cut-off for ongoing incidents and overdue items (default: now); fixes the output for reproducible builds",
+        type=_cut_off,
+        metavar="TIMESTAMP|DATE",
+        help="the cut-off for ongoing incidents and overdue items, e.g. 2026-11-23T12:00:00Z or 2026-11-23 "
+        "(the start of that day, UTC); default: now. Fixes the output for reproducible builds",
     )
 
 
-def _expand(paths: Sequence[Path]) -> list[Path]:
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("incidentkb")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+def _expand(paths: Sequence[Path], kb: KnowledgeBase) -> tuple[list[Path], list[Path]]:
+    """The record files among `paths` (a folder gives its YAML files), and the files that are no record: the
+    settings file and anything not YAML, such as a schema. Those must never be checked as incidents."""
+    from generator.settings import SETTINGS_FILE
+
+    settings = (kb.root / SETTINGS_FILE).resolve()
     files: list[Path] = []
+    others: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(record_files(path))
+            found = record_files(path)
         elif path.is_file():
-            files.append(path)
+            found = [path]
         else:
             raise UsageError(f"{path}: no such file or folder")
-    return files
+        for file in found:
+            is_record = file.suffix in (".yaml", ".yml") and file.resolve() != settings
+            (files if is_record else others).append(file)
+    return files, others
 
 
 def run_validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    paths = _expand(args.paths) if args.paths else None
+    from generator.validate import is_settings_file
+
+    paths, others = _expand(args.paths, kb) if args.paths else (None, [])
+    settings = [path for path in others if is_settings_file(kb, path)]  # validated as the settings, not a record
+    today = (args.as_of or datetime.now(UTC)).date()
     result = validate_knowledge_base(
-        kb, today=args.today or date.today(), strict=args.strict, paths=paths, keep_incidents=False, jobs=args.jobs
+        kb,
+        today=today,
+        strict=args.strict,
+        paths=None if paths is None else [*paths, *settings],
+        keep_incidents=False,
+        jobs=args.jobs,
     )
-    output = REPORTERS[args.format](result.findings)
+    findings = result.findings
+    for path in others:
+        if path not in settings:
+            note = "is not a record (those are the YAML files under incidents/ and services/); not checked"
+            print(f"incidentkb: note: {visible(kb.display(path))} {note}", file=sys.stderr)
+    output = REPORTERS[args.format](findings)
     if output:
         print(output)
-    return 1 if has_errors(result.findings) else 0
+    return 1 if has_errors(findings) else 0
 
 
 def run_new(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from generator.authoring import NewIncident, create_incident
 
     started = args.started_at or datetime.now(UTC).replace(second=0)
-    path = create_incident(kb, NewIncident(args.title, args.severity, args.services, started, args.kind))
+    path = create_incident(kb, NewIncident(args.title, args.severity, args.services, started, args.kind, args.level))
     print(kb.display(path))
     return 0
 
 
 def run_update(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from generator.authoring import append_update, find_incident_file
+    from generator.authoring import find_incident_file, update_incident_file
     from generator.loader import LoadError
 
     if not args.message.strip():
         raise UsageError("--message is empty; customers need words")
     path = find_incident_file(kb, args.incident_id)
-    text = path.read_text(encoding="utf-8")
     at = args.at or datetime.now(UTC).replace(microsecond=0)
-    try:
-        new_text = append_update(text, kb.display(path), at=at, status=args.status, message=args.message)
+    try:  # atomic: the record is left whole, as it was or with the update; a refusal (exit 1) leaves it as it was
+        update_incident_file(kb, path, at=at, status=args.status, message=args.message)
     except LoadError as exc:
         print(format_text([exc.finding]), file=sys.stderr)
         print("incidentkb: error: fix the record before adding an update; it was not changed", file=sys.stderr)
         return 1
-    path.write_text(new_text, encoding="utf-8")
     print(f"{kb.display(path)}: status {args.status}, update at {at.isoformat()}")
     result = validate_knowledge_base(kb, today=at.date(), paths=[path])
     if result.findings:
@@ -211,37 +308,40 @@ def run_diff(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
 
 def run_generate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from generator.site import generate_internal, write_pages
+    from generator.output import check_target, replace_generated
+    from generator.site import generate_internal
 
+    check_target(args.out, kb.root, option="--out")  # before the work, not after it
     pages, warnings = generate_internal(kb, args.as_of or datetime.now(UTC), args.jobs)
     _print_warnings(warnings)
-    write_pages(pages, args.out)
+    replace_generated(pages, args.out, kb.root)
     print(f"wrote {len(pages)} generated files to {args.out}")
     return 0
 
 
 def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from generator.site import build_public_site, build_with_mkdocs, generate_internal, generate_public
+    from generator.site import build_public_site, build_with_mkdocs, check_site_dir, generate_internal, generate_public
 
     _log_mkdocs_warnings()
     as_of = args.as_of or datetime.now(UTC)
+    started = clock.perf_counter()
     if args.public:
-        site_dir = args.site_dir or kb.root / "public-site"
-        public_pages, settings, warnings = generate_public(kb, as_of, args.jobs)
+        site_dir = check_site_dir(args.site_dir or kb.root / "public-site", kb.root)
+        pages, settings, warnings = generate_public(kb, as_of, args.jobs)
+        generated = clock.perf_counter()
         _print_warnings(warnings)
-        build_public_site(public_pages, settings, site_dir, jobs=args.jobs)
+        build_public_site(pages, settings, site_dir, kb.root, jobs=args.jobs)
     else:
-        site_dir = args.site_dir or kb.root / "site"
-        started = time.perf_counter()
+        site_dir = check_site_dir(args.site_dir or kb.root / "site", kb.root)
         pages, warnings = generate_internal(kb, as_of, args.jobs)
-        generated = time.perf_counter()
+        generated = clock.perf_counter()
         _print_warnings(warnings)
-        build_with_mkdocs(args.config_file or kb.root / "mkdocs.yml", site_dir, pages, jobs=args.jobs)
-        print(
-            f"generated {len(pages):,} pages and charts in {generated - started:.1f} s; "
-            f"MkDocs built them in {time.perf_counter() - generated:.1f} s"
-        )
-    print(f"built {site_dir}")
+        build_with_mkdocs(args.config_file or kb.root / "mkdocs.yml", site_dir, pages, kb.root, jobs=args.jobs)
+    print(
+        f"generated {len(pages):,} pages and charts in {generated - started:.1f} s; "
+        f"MkDocs built them in {clock.perf_counter() - generated:.1f} s"
+    )
+    print(f"built {args.site_dir or site_dir}")  # as the user named it
     return 0
 
 
@@ -250,6 +350,7 @@ def run_report(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
     from generator.analyze.report import monthly_report, report_json
     from generator.render.public_pages import render_reports
+    from generator.render.terminal import render_report_text
     from generator.site import load_knowledge_base
 
     as_of = args.as_of or datetime.now(UTC)
@@ -261,9 +362,11 @@ def run_report(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         raise UsageError(f"{year:04d}-{month:02d} has not begun at {as_of.isoformat()}")
     if args.format == "json":
         print(json.dumps(report_json(report), indent=2))
-    else:
+    elif args.format == "markdown":
         pages = render_reports([report], company=settings.company, incident_base="../history/")
         print(pages[f"reports/{report.month}.md"], end="")
+    else:
+        print(render_report_text(report, company=settings.company), end="")
     return 0
 
 
@@ -275,12 +378,29 @@ def _log_mkdocs_warnings() -> None:
     handler.setFormatter(logging.Formatter("mkdocs: %(levelname)s: %(message)s"))
     handler.setLevel(logging.WARNING)
     logging.getLogger("mkdocs").addHandler(handler)
+    # Our own notes (e.g. why the pages are built on one CPU) at INFO; warnings reach the handler above.
+    ours = logging.getLogger("mkdocs.plugins.incidentkb")
+    ours.setLevel(logging.INFO)
+    notes = logging.StreamHandler(sys.stderr)
+    notes.setFormatter(logging.Formatter("incidentkb: %(message)s"))
+    notes.addFilter(lambda record: record.levelno < logging.WARNING)
+    ours.addHandler(notes)
 
 
 def run_serve(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from mkdocs.commands.serve import serve
+    from mkdocs.exceptions import MkDocsException
 
-    serve(config_file=str(kb.root / "mkdocs.yml"), dev_addr=args.dev_addr, livereload=True)
+    from generator.findings import BuildError
+    from generator.serve import serve
+
+    _log_mkdocs_warnings()
+    config_file = kb.root / "mkdocs.yml"
+    if not config_file.is_file():
+        raise UsageError(f"{config_file}: no such file; serve previews the site that file configures")
+    try:
+        serve(config_file, args.dev_addr, out=sys.stdout, err=sys.stderr)
+    except MkDocsException as exc:  # only the first reading of mkdocs.yml can fail: later builds report and go on
+        raise BuildError(f"{config_file}: {exc}") from None
     return 0
 
 
@@ -289,12 +409,22 @@ def _print_warnings(findings: list) -> None:  # type: ignore[type-arg]
         print(format_text(findings), file=sys.stderr)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # `kill` stops a command as Ctrl-C does: staging folders and temporary sites go
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    kb = KnowledgeBase((args.root or find_root(Path.cwd())).resolve())
+    signal.signal(signal.SIGTERM, _interrupt)
     run: Callable[[argparse.Namespace, KnowledgeBase], int] = args.run
+    if args.command in ("build", "generate"):
+        import gc
+
+        # A one-shot command: what the generation keeps out of the cyclic collector (workers.collector_spared)
+        # may stay out until the process ends. `serve` builds again and again in one process and must not.
+        gc.freeze()
     try:
-        return run(args, kb)
+        return run(args, knowledge_base_at(args.root))
     except InvalidRecordsError as exc:
         print(format_text(exc.findings), file=sys.stderr)
         print("incidentkb: error: the knowledge base is invalid; nothing was built", file=sys.stderr)
@@ -304,6 +434,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except OSError as exc:  # the file system or the environment, not our code: say what and where
+        where = f": {exc.filename}" if exc.filename else ""
+        print(f"incidentkb: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

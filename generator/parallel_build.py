@@ -14,9 +14,10 @@ builds as usual. MkDocs is pinned below 2, whose 1.6 line no longer changes; tes
 
 from __future__ import annotations
 
-import gc
+import inspect
 import logging
 import multiprocessing
+import os
 import pickle
 import traceback
 from collections.abc import Callable, Sequence
@@ -43,19 +44,31 @@ PAGE_EVENTS = ("pre_page", "page_read_source", "page_markdown", "page_content", 
 # Plugins whose page events keep no state between pages, or (search) only state that is merged back below.
 SAFE_PLUGINS = frozenset(
     {
-        "generator.plugin.IncidentKBPlugin",
-        "material.plugins.search.plugin.SearchPlugin",
-        "mkdocs_minify_html_plugin.plugin.MinifyHtmlPlugin",
+        "plugin generator.plugin.IncidentKBPlugin",
+        "plugin material.plugins.search.plugin.SearchPlugin",
+        "plugin mkdocs_minify_html_plugin.plugin.MinifyHtmlPlugin",
     }
 )
 SEARCH_PLUGIN = "material.plugins.search.plugin.SearchPlugin"
+
+
+# The private parts of MkDocs and Material this module calls, with the parameters it passes: checked before
+# each parallel build, so that a release that renames one makes the build serial instead of breaking it.
+_PRIVATE_FUNCTIONS = {
+    "_populate_page": ("page", "config", "files"),
+    "_build_page": ("page", "config", "doc_files", "nav", "env"),
+    "_build_theme_template": ("template_name", "env", "files", "config", "nav"),
+    "_build_extra_template": ("template_name", "files", "config", "nav"),
+}
 
 
 def build(config: MkDocsConfig, jobs: int) -> None:
     """Build the site of `config` like `mkdocs build`, on up to `jobs` CPUs."""
     reason = serial_reason(config, jobs)
     if reason:
-        log.debug("pages are built on one CPU: %s", reason)
+        # INFO when the user asked for workers and cannot have them; one job or a small site is no news.
+        level = logging.DEBUG if jobs < 2 else logging.INFO
+        log.log(level, "pages are built on one CPU: %s", reason)
         mkdocs_build.build(config)
         return
     _build_in_parallel(config, jobs)
@@ -67,17 +80,45 @@ def serial_reason(config: MkDocsConfig, jobs: int) -> str | None:
         return "one job asked for"
     if not workers.can_fork():
         return "this platform cannot fork"
+    if missing := missing_internals():
+        return f"this MkDocs or Material lacks {', '.join(missing)}, which the parallel build uses"
     unknown = sorted(
         {
-            _qualified_name(type(handler.__self__))
+            name
             for event in PAGE_EVENTS
             for handler in config.plugins.events[event]
-            if _qualified_name(type(getattr(handler, "__self__", None))) not in SAFE_PLUGINS
+            if (name := handler_owner(handler)) not in SAFE_PLUGINS
         }
     )
     if unknown:
-        return f"plugin {', '.join(unknown)} handles page events and may keep state between pages"
+        return f"{', '.join(unknown)} handle(s) page events and may keep state between pages"
     return None
+
+
+def handler_owner(handler: Callable[..., Any]) -> str:
+    """The qualified name of what handles an event: a plugin's class, or the function of a hook module."""
+    owner = getattr(handler, "__self__", None)
+    if owner is not None:
+        return f"plugin {_qualified_name(type(owner))}"
+    return f"hook {getattr(handler, '__module__', '?')}.{getattr(handler, '__qualname__', repr(handler))}"
+
+
+def missing_internals() -> list[str]:
+    """The private MkDocs and Material names the parallel build relies on that this installation lacks."""
+    missing = []
+    for name, parameters in _PRIVATE_FUNCTIONS.items():
+        function = getattr(mkdocs_build, name, None)
+        if function is None or tuple(inspect.signature(function).parameters)[: len(parameters)] != parameters:
+            missing.append(f"mkdocs.commands.build.{name}{parameters}")
+    if "_title_from_render" not in Page.__init__.__code__.co_names:  # an attribute its __init__ sets
+        missing.append("mkdocs.structure.pages.Page._title_from_render")
+    try:
+        from material.plugins.search.plugin import SearchIndex
+    except ImportError:
+        return missing
+    if "entries" not in SearchIndex.__init__.__code__.co_names:
+        missing.append("material.plugins.search.plugin.SearchIndex.entries")
+    return missing
 
 
 def _qualified_name(cls: type) -> str:
@@ -203,10 +244,15 @@ def _in_workers(
             return
         # The costliest chunks go first, so that no worker is left with a long one at the end.
         order = sorted(range(len(chunks)), key=lambda i: -sum(costs[p] for p in chunks[i]))
-        gc.freeze()  # the workers' collector then never walks (and so never copies) the parent's objects
         fork = multiprocessing.get_context("fork")
         # An executor, not a Pool: a worker that dies (out of memory, killed) fails the build instead of hanging it.
-        with ProcessPoolExecutor(min(jobs, len(chunks)), mp_context=fork, initializer=_start_worker) as pool:
+        with (
+            workers.collector_spared() as spare,
+            ProcessPoolExecutor(
+                min(jobs, len(chunks)), mp_context=fork, initializer=_start_worker, initargs=(os.getpid(),)
+            ) as pool,
+        ):
+            spare()  # the workers' collector then never walks (and so never copies) the parent's objects
             futures = [pool.submit(_run_chunk, (i, work, chunks[i])) for i in order]
             try:
                 done: dict[int, _ChunkResult] = {}
@@ -222,7 +268,6 @@ def _in_workers(
                 raise
     finally:
         _shared = None
-        gc.unfreeze()
 
 
 def _chunks(costs: Sequence[int], jobs: int) -> list[range]:
@@ -252,9 +297,10 @@ def _apply(
     apply(pages, result, shared)
 
 
-def _start_worker() -> None:
-    """In a worker: keep every log record for the parent instead of printing it. The parent's handlers then
-    print each once, in page order, and count the warnings for strict mode."""
+def _start_worker(parent: int) -> None:
+    """In a worker: end with the parent, and keep every log record for the parent instead of printing it. The
+    parent's handlers then print each once, in page order, and count the warnings for strict mode."""
+    workers.die_with_parent(parent)
     capture = _Capture()
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         if isinstance(logger, logging.Logger):

@@ -1,8 +1,11 @@
-"""The thin MkDocs adapter: adds the generated pages to the build and watches the records during `serve`."""
+"""The thin MkDocs adapter: adds the generated pages to the build; during `serve`, watches the records and shows
+their findings on every page while they are invalid (see Preview)."""
 
 from __future__ import annotations
 
+import html
 import re
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +16,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from generator.findings import InvalidRecordsError, format_text
+from generator.findings import Finding, InvalidRecordsError, Severity, format_text, has_errors
 from generator.plain_text import PlainTextExtension
 
 log = get_plugin_logger(__name__)
@@ -26,13 +29,35 @@ DETAIL_PREFIXES = ("incidents/", "runbooks/", "lessons/", "reports/", "assets/")
 
 class IncidentKBConfig(Config):
     root = c.Optional(c.Type(str))  # the knowledge base folder; default: the folder of mkdocs.yml
-    as_of = c.Optional(c.Type(str))  # RFC 3339 cut-off for ongoing incidents; default: now
+    # RFC 3339 cut-off for ongoing incidents; default: now. Unquoted in mkdocs.yml, YAML reads it as a datetime.
+    as_of = c.Optional(c.Type((str, datetime)))  # type: ignore[arg-type]
+
+
+@dataclass
+class Preview:
+    """What `incidentkb serve` keeps from one build to the next. With it, invalid records do not fail the build:
+    the site keeps the generated pages of the last valid knowledge base (before there was one, the home page says
+    so), and every page shows the findings above its content."""
+
+    pages: dict[str, str] | None = None  # the generated pages of the last valid knowledge base
+    findings: list[Finding] = field(default_factory=list)  # the latest generation's: its errors, or its warnings
+
+    @property
+    def invalid(self) -> bool:
+        return has_errors(self.findings)
 
 
 class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
     supplied_pages: dict[str, str] | None = None  # set by `incidentkb build`, which has generated them already
+    preview: Preview | None = None  # set by `incidentkb serve` (generator/serve.py)
 
     def on_config(self, config: Any, /) -> Any:
+        self.cut_off()  # a bad setting is a configuration error now, not a traceback in the middle of the build
+        root = self._root(config)
+        if not ((root / "incidents").is_dir() or (root / "services").is_dir()):
+            raise PluginError(
+                f"incidentkb: root {root} is not a knowledge base (it holds neither incidents/ nor services/)"
+            )
         # Python-Markdown then skips its inline patterns on text that holds none of their characters: the same
         # HTML, a quarter sooner (most cells of a post-mortem are times, durations and plain sentences).
         config.markdown_extensions.append(PlainTextExtension())
@@ -40,6 +65,8 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
 
     def on_files(self, files: Files, /, *, config: Any) -> Files:
         pages = self.supplied_pages if self.supplied_pages is not None else self._generate(config)
+        if self.preview is not None and self.preview.pages is None and files.get_file_from_path("index.md") is None:
+            pages = {"index.md": NO_VALID_VERSION}  # the findings go above it, as above every page
         for path, content in pages.items():
             if files.get_file_from_path(path) is not None:
                 raise PluginError(f"generated page {path} collides with an authored file in {config['docs_dir']}")
@@ -70,12 +97,39 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
     on_page_context = CombinedEvent(_show_search_its_part, _give_the_page_its_tail)
     _held: tuple[Any, str] | None = None
 
+    # In a preview of invalid records, every page, the 404 page too, starts with the findings.
+    def on_post_page(self, output: str, /, *, page: Any, config: Any) -> str:
+        return self._with_findings(output)
+
+    def on_post_template(self, output_content: str, /, *, template_name: str, config: Any) -> str:
+        return self._with_findings(output_content) if template_name.endswith(".html") else output_content
+
+    def _with_findings(self, output: str) -> str:
+        if self.preview is None or not self.preview.invalid:
+            return output
+        return with_banner(output, findings_banner(self.preview.findings, shown=self.preview.pages is not None))
+
     def on_serve(self, server: Any, /, *, config: Any, builder: Any) -> Any:
+        from generator.settings import SETTINGS_FILE
+
         root = self._root(config)
-        for folder in ("incidents", "services", "schemas"):
-            if (root / folder).is_dir():
-                server.watch(str(root / folder))
+        for name in ("incidents", "services", "schemas", SETTINGS_FILE):
+            if (root / name).exists():
+                server.watch(str(root / name))
         return server
+
+    def cut_off(self) -> datetime:
+        """The `as_of` setting (an RFC 3339 timestamp with an offset), or now."""
+        if not self.config.as_of:
+            return datetime.now(UTC)
+        try:
+            setting = self.config.as_of
+            moment = setting if isinstance(setting, datetime) else datetime.fromisoformat(str(setting))
+        except ValueError:
+            raise PluginError(f"incidentkb: as_of {self.config.as_of!r} is not an RFC 3339 timestamp") from None
+        if moment.tzinfo is None:
+            raise PluginError(f"incidentkb: as_of '{moment.isoformat()}' needs an explicit offset, e.g. Z or +02:00")
+        return moment
 
     def _root(self, config: Any) -> Path:
         return Path(self.config.root or Path(config["config_file_path"]).parent).resolve()
@@ -84,11 +138,17 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         from generator.site import generate_internal
         from generator.validate import KnowledgeBase
 
-        as_of = datetime.fromisoformat(self.config.as_of) if self.config.as_of else datetime.now(UTC)
+        as_of = self.cut_off()
         try:
             pages, warnings = generate_internal(KnowledgeBase(self._root(config)), as_of)
         except InvalidRecordsError as exc:
-            raise PluginError(f"invalid records:\n{format_text(exc.findings)}") from None
+            if self.preview is None:
+                raise PluginError(f"invalid records:\n{format_text(exc.findings)}") from None
+            self.preview.findings = exc.findings
+            return self.preview.pages or {}
+        if self.preview is not None:
+            self.preview.pages, self.preview.findings = pages, warnings  # `serve` prints them
+            return pages
         for finding in warnings:
             log.info(
                 "%s:%d:%d: %s[%s]: %s",
@@ -100,6 +160,35 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
                 finding.message,
             )
         return pages
+
+
+NO_VALID_VERSION = (
+    "# No valid version yet\n\n"
+    "The records have not been valid since this preview started, so there is no site to show. Fix the findings "
+    "above: the page reloads with the site.\n"
+)
+# Where the banner goes: at the start of the page's content, else at the top.
+_OPENING = (re.compile(r"<article\b[^>]*>"), re.compile(r"<body\b[^>]*>"))
+
+
+def findings_banner(findings: list[Finding], *, shown: bool) -> str:
+    """The errors, `path:line:col: error[rule]: message`, as HTML (record text is escaped: it is untrusted)."""
+    errors = [f for f in findings if f.severity is Severity.ERROR]
+    lines = "\n".join(html.escape(f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}]: {f.message}") for f in errors)
+    showing = "this preview shows the site of the last valid records" if shown else "there is no valid version yet"
+    return (
+        '<div class="admonition failure" role="alert" id="incidentkb-findings">'
+        f'<p class="admonition-title">{len(errors)} error(s) in the records: {showing}</p>'
+        f"<pre><code>{lines}</code></pre></div>"
+    )
+
+
+def with_banner(page: str, banner: str) -> str:
+    """`page` (HTML) with `banner` at the start of its content."""
+    for opening in _OPENING:
+        if match := opening.search(page):
+            return page[: match.end()] + banner + page[match.end() :]
+    return banner + page
 
 
 _HEADING = re.compile(r"<h[1-6]\b[^>]*>")

@@ -73,7 +73,7 @@ def test_validate_selected_files_and_folders(kb: KB) -> None:
 
 def test_root_is_found_from_a_subfolder(kb: KB) -> None:
     kb.write_incident("2026-10-20-broken.yaml", "id: [\n")
-    proc = run_cli("validate", "--today", TODAY, cwd=kb.path("incidents/2026"))
+    proc = run_cli("validate", "--as-of", TODAY, cwd=kb.path("incidents/2026"))
     assert proc.returncode == 1, proc.stderr
     findings, _ = parse_text(proc.stdout)
     assert [f[0] for f in findings] == ["incidents/2026/2026-10-20-broken.yaml"]
@@ -120,11 +120,11 @@ def test_overdue_action_item_is_an_error_with_strict(kb: KB) -> None:
     assert summary == "1 error(s), 0 warning(s)"
 
 
-def test_today_decides_what_is_overdue(kb: KB) -> None:
+def test_as_of_decides_what_is_overdue(kb: KB) -> None:
     overdue_kb(kb)
-    proc = kb.cli("validate", "--strict", "--today", "2026-11-20")
+    proc = kb.cli("validate", "--strict", "--as-of", "2026-11-20")
     assert (proc.returncode, proc.stdout) == (0, "0 error(s), 0 warning(s)\n")
-    proc = kb.cli("validate", "--strict", "--today", "2026-11-21")
+    proc = kb.cli("validate", "--strict", "--as-of", "2026-11-21")
     assert proc.returncode == 1 and "action-item-overdue" in proc.stdout
 
 
@@ -133,7 +133,13 @@ def test_today_decides_what_is_overdue(kb: KB) -> None:
     [
         (["validate", "--bogus"], "unrecognized arguments: --bogus"),
         (["validate", "--format", "xml"], "invalid choice: 'xml'"),
-        (["validate", "--today", "2026-13-01"], "not a date"),
+        (["validate", "--as-of", "2026-13-01"], "not a date"),
+        (["validate", "--as-of", "2026-11-23T12:00:00"], "offset"),
+        (["report", "2026-1"], "not a month"),
+        (["build", "--as-of", "9999-12-31"], "outside the years 1970 to 2100"),
+        (["validate", "--as-of", "0001-01-01T00:00:00Z"], "outside the years 1970 to 2100"),
+        (["report", "2026-13"], "not a month"),
+        (["report", "26-01"], "not a month"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         ([], "required"),
         (["new", "--severity", "SEV2", "--service", "api"], "--title"),

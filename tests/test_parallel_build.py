@@ -18,7 +18,7 @@ from mkdocs.commands import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 from mkdocs.structure.pages import Page
-from site_helpers import AS_OF, copy_kb, tree_digest
+from site_helpers import AS_OF, build, copy_kb, tree_digest
 
 from generator import parallel_build
 from generator import plugin as plugin_module
@@ -108,7 +108,7 @@ def test_a_plugin_with_page_state_keeps_the_build_on_one_cpu(kb: Path, tmp_path:
     assert parallel_build.serial_reason(config, jobs=1) == "one job asked for"
     config.plugins.events["page_markdown"].append(_CountingPlugin().on_page_markdown)
     reason = parallel_build.serial_reason(config, jobs=2)
-    assert reason is not None and "test_parallel_build._CountingPlugin" in reason
+    assert reason is not None and "plugin test_parallel_build._CountingPlugin" in reason
 
 
 def test_the_search_plugin_reads_only_the_indexed_sections(
@@ -136,3 +136,40 @@ def test_the_search_plugin_reads_only_the_indexed_sections(
     assert any(
         doc["location"].endswith("#summary") and doc["location"].startswith("incidents/") for doc in index["docs"]
     )
+
+
+HOOK = """def on_page_markdown(markdown, page, config, files):
+    return markdown + "\\n\\nAdded by the hook.\\n"
+"""
+
+
+def test_hooks_and_page_event_plugins_build_serially_and_say_why(kb: Path, tmp_path: Path) -> None:
+    """An MkDocs hook module and Material's tags plugin handle page events: the build runs on one CPU, says so at
+    INFO with the reason, and the site has what the hook added."""
+    (kb / "hook.py").write_text(HOOK, encoding="utf-8")
+    config = (kb / "mkdocs.yml").read_text(encoding="utf-8").replace("  - search\n", "  - search\n  - tags\n", 1)
+    (kb / "mkdocs.yml").write_text(config + "\nhooks:\n  - hook.py\n", encoding="utf-8")
+    result = build(kb, tmp_path / "site", "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    note = next(line for line in result.stderr.splitlines() if "pages are built on one CPU" in line)
+    assert "hook hook.py.on_page_markdown" in note and "material.plugins.tags.plugin.TagsPlugin" in note
+    assert "Added by the hook." in (tmp_path / "site" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_changed_private_mkdocs_function_makes_the_build_serial(
+    kb: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A MkDocs release whose private _populate_page takes other parameters gets a plain MkDocs build."""
+    assert parallel_build.missing_internals() == []
+    original = mkdocs_build._populate_page
+
+    def renamed(the_page: Page, the_config: Any, the_files: Any, dirty: bool = False) -> None:
+        original(the_page, the_config, the_files, dirty)
+
+    monkeypatch.setattr(mkdocs_build, "_populate_page", renamed)
+    assert parallel_build.missing_internals() == ["mkdocs.commands.build._populate_page('page', 'config', 'files')"]
+    with caplog.at_level(logging.INFO, logger="mkdocs.plugins.incidentkb"):
+        parallel_build.build(config_for(kb, tmp_path / "site"), jobs=2)
+    assert any("pages are built on one CPU: this MkDocs or Material lacks" in r.getMessage() for r in caplog.records)
+    assert (tmp_path / "site" / "index.html").is_file()

@@ -48,7 +48,7 @@ def minutes(words: str) -> int:
 
 
 def test_the_records_are_valid() -> None:
-    assert run_ok(KB, "validate", "--today", AS_OF[:10]).startswith("0 error(s), 0 warning(s)")
+    assert run_ok(KB, "validate", "--as-of", AS_OF[:10]).startswith("0 error(s), 0 warning(s)")
 
 
 def test_the_json_lists_the_published_incidents(report: dict[str, Any], published: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ class SmokeTest:
 
 def smoke_suite(model: KnowledgeBaseModel, service_id: str) -> tuple[SmokeTest, ...]:
     """The hotfix suite: this service's critical-path tests, then those of every service in its blast radius."""
-    suite = []
+    suite: list[SmokeTest] = []
     for sid in (service_id, *dependents_of(model, service_id)):
         service = model.service(sid)
         if service:
