@@ -3,13 +3,15 @@ their findings on every page while they are invalid (see Preview)."""
 
 from __future__ import annotations
 
-import html
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, PackageLoader, Template
 from mkdocs.config import config_options as c
 from mkdocs.config.base import Config
 from mkdocs.exceptions import PluginError
@@ -162,11 +164,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         return pages
 
 
-NO_VALID_VERSION = (
-    "# No valid version yet\n\n"
-    "The records have not been valid since this preview started, so there is no site to show. Fix the findings "
-    "above: the page reloads with the site.\n"
-)
+NO_VALID_VERSION = (files("generator") / "templates" / "serve" / "no-valid-version.md").read_text(encoding="utf-8")
 # Where the banner goes: at the start of the page's content, else at the top.
 _OPENING = (re.compile(r"<article\b[^>]*>"), re.compile(r"<body\b[^>]*>"))
 
@@ -174,13 +172,13 @@ _OPENING = (re.compile(r"<article\b[^>]*>"), re.compile(r"<body\b[^>]*>"))
 def findings_banner(findings: list[Finding], *, shown: bool) -> str:
     """The errors, `path:line:col: error[rule]: message`, as HTML (record text is escaped: it is untrusted)."""
     errors = [f for f in findings if f.severity is Severity.ERROR]
-    lines = "\n".join(html.escape(f"{f.path}:{f.line}:{f.column}: {f.severity}[{f.rule}]: {f.message}") for f in errors)
-    showing = "this preview shows the site of the last valid records" if shown else "there is no valid version yet"
-    return (
-        '<div class="admonition failure" role="alert" id="incidentkb-findings">'
-        f'<p class="admonition-title">{len(errors)} error(s) in the records: {showing}</p>'
-        f"<pre><code>{lines}</code></pre></div>"
-    )
+    return _banner_template().render(errors=errors, shown=shown)
+
+
+@cache
+def _banner_template() -> Template:
+    environment = Environment(loader=PackageLoader("generator", "templates"), autoescape=True)
+    return environment.get_template("serve/banner.html.j2")
 
 
 def with_banner(page: str, banner: str) -> str:
