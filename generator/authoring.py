@@ -30,8 +30,9 @@ from generator.loader import (
     read_record,
     text_problem,
 )
-from generator.schemas import impact_levels, schema_path
+from generator.schemas import schema_path
 from generator.validate import KnowledgeBase, schema_findings, unrepresentable_times
+from generator.vocabulary import IMPACT_LEVELS, PHASES
 
 _ID_LINE = re.compile(r"^id:\s*[\"']?INC-(\d{4})-(\d+)", re.MULTILINE)
 
@@ -94,8 +95,8 @@ def create_incident(kb: KnowledgeBase, new: NewIncident) -> Path:
     """
     if new.started_at.tzinfo is None:
         raise UsageError("the start time needs an explicit offset, e.g. 2026-10-14T09:12:00Z")
-    if new.level is not None and new.level not in impact_levels():
-        raise UsageError(f"unknown impact level {new.level!r} (known: {', '.join(impact_levels())})")
+    if new.level is not None and new.level not in IMPACT_LEVELS:
+        raise UsageError(f"unknown impact level {new.level!r} (known: {', '.join(IMPACT_LEVELS)})")
     if problem := text_problem(new.title):
         raise UsageError(f"--title holds {problem}")
     if new.level is not None and new.kind == "near_miss":
@@ -122,7 +123,7 @@ def create_incident(kb: KnowledgeBase, new: NewIncident) -> Path:
             started_at=started.isoformat().replace("+00:00", "Z"),
             impact=new.kind != "near_miss",
             level=new.level,
-            levels=impact_levels(),
+            levels=IMPACT_LEVELS,
         )
     )
     folder.mkdir(parents=True, exist_ok=True)
@@ -146,8 +147,7 @@ def _schema_for(kb: KnowledgeBase) -> Path:
 # An advisory lock on the record is held from before the read until after the rename, and right before the
 # rename the record is compared with what was read, so a concurrent edit is refused, never overwritten.
 
-UPDATE_STATUSES = ("investigating", "identified", "monitoring", "resolved")
-RESPONSE_PHASES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at")
+RESPONSE_PHASES = PHASES[:-1]  # the phases an update may follow; resolved_at is what it may set
 _LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")  # what libyaml reads as the end of a line
 _BREAK_CHARACTERS = "\r\n\x85\u2028\u2029"
 _PROPERTIES = re.compile(r"(?:[&!][^\s]*[ \t]+)*")  # a node's anchor and tag, which its start mark includes

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
+from generator import vocabulary
 from generator.findings import (
     REPORTERS,
     IncidentKBError,
@@ -22,10 +23,8 @@ from generator.findings import (
 )
 from generator.validate import KnowledgeBase, available_cpus, record_files, validate_knowledge_base
 
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
-KINDS = ("incident", "near_miss", "maintenance")
 
 
 def is_knowledge_base(folder: Path) -> bool:
@@ -111,23 +110,24 @@ def build_parser() -> argparse.ArgumentParser:
     new = commands.add_parser("new", help="write a new incident record and print its path")
     new.add_argument("--title", required=True, help="what customers experienced, in one sentence")
     new.add_argument(
-        "--severity", required=True, choices=SEVERITIES, help="impact on customers, as docs/severity.md defines it"
+        "--severity",
+        required=True,
+        choices=vocabulary.SEVERITIES,
+        help="impact on customers, as docs/severity.md defines it",
     )
     new.add_argument(
         "--service", dest="services", action="append", required=True, help="an affected service id (repeatable)"
     )
     new.add_argument(
         "--kind",
-        choices=KINDS,
+        choices=vocabulary.KINDS,
         default="incident",
         help="an incident, a near miss or planned maintenance (default: incident)",
     )
     new.add_argument("--started-at", type=_timestamp, help="when it started (default: now, UTC)")
-    from generator.schemas import impact_levels  # here: only the `new` block of this parser needs the schema
-
     new.add_argument(
         "--level",
-        choices=impact_levels(),
+        choices=vocabulary.IMPACT_LEVELS,
         help="the impact customers see on each service (default: not assessed yet, so not published until set)",
     )
     new.set_defaults(run=run_new)
@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     update.add_argument(
         "--status",
         required=True,
-        choices=("investigating", "identified", "monitoring", "resolved"),
+        choices=vocabulary.INCIDENT_STATUSES,
         help="the incident's status as of this update",
     )
     update.add_argument("--message", required=True, help="the update as customers will read it")

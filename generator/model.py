@@ -13,11 +13,7 @@ from types import MappingProxyType
 from typing import Any
 
 from generator.loader import Record
-
-FISHBONE_CATEGORIES = ("people", "process", "tools", "inputs", "environment", "measurement")
-LEVEL_ORDER = ("degraded_performance", "partial_outage", "major_outage")
-SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
-OPEN_ACTION_STATUSES = ("open", "in_progress")
+from generator.vocabulary import OPEN_ACTION_STATUSES
 
 
 def freeze(value: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 from generator.loader import Record
 from generator.model import parse_time
 from generator.schemas import PUBLIC_MARK, load_schema, resolve
+from generator.vocabulary import INCIDENT_STATUSES
 
 
 def project(value: Any, node: Mapping[str, Any], schema: Mapping[str, Any]) -> Any:
@@ -108,7 +109,7 @@ def as_of(model: PublicModel, cutoff: datetime) -> PublicModel:
             continue
         updates = tuple(u for u in incident.updates if u.at <= cutoff)
         resolved = incident.resolved_at is not None and incident.resolved_at <= cutoff and all(w.end for w in windows)
-        status = incident.status if resolved else (updates[-1].status if updates else "investigating")
+        status = incident.status if resolved else (updates[-1].status if updates else INCIDENT_STATUSES[0])
         if status == "resolved" and not resolved:
             status = "monitoring"
         incidents.append(

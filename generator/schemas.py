@@ -15,7 +15,6 @@ import jsonschema_rs
 
 from generator.findings import BuildError
 
-RECORD_KINDS = ("incident", "service", "settings")
 PUBLIC_MARK = "x-public"
 
 
@@ -49,13 +48,6 @@ def load_schema(kind: str) -> dict[str, Any]:
 def compiled_validator(kind: str) -> Any:
     """A compiled validator (jsonschema-rs) that checks formats such as date-time, as check-jsonschema does."""
     return jsonschema_rs.validator_for(load_schema(kind), validate_formats=True)
-
-
-def impact_levels() -> tuple[str, ...]:
-    """The impact levels an author can choose, as the incident schema lists them (null, "not yet assessed",
-    is not a level)."""
-    window = load_schema("incident")["properties"]["impact"]["items"]
-    return tuple(level for level in window["properties"]["level"]["enum"] if level is not None)
 
 
 def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:

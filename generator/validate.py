@@ -25,12 +25,10 @@ from generator import workers
 from generator.findings import Finding, Severity
 from generator.loader import Document, LoadError, Record, load_document
 from generator.model import parse_time
-from generator.schemas import compiled_validator, impact_levels, load_schema
+from generator.schemas import compiled_validator, load_schema
+from generator.vocabulary import IMPACT_LEVELS, MAINTENANCE_UPDATE_STATUSES, OPEN_ACTION_STATUSES, PHASES, SEVERE
 
 INCIDENT_FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
-PHASES = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
-OPEN_ACTION_STATUSES = ("open", "in_progress")
-POSTMORTEM_SEVERITIES = ("SEV1", "SEV2")
 
 
 @dataclass
@@ -561,7 +559,7 @@ def impact_assessed(doc: Document, _: _Context) -> Iterator[Finding]:
     """`level: null` (not assessed yet) is allowed while the incident is open, but publishes and counts nothing;
     a resolved incident says what customers saw."""
     resolved = doc.data["status"] == "resolved"
-    levels = ", ".join(impact_levels()[:-1]) + " or " + impact_levels()[-1]
+    levels = ", ".join(IMPACT_LEVELS[:-1]) + " or " + IMPACT_LEVELS[-1]
     for index, window in enumerate(doc.data.get("impact") or []):
         if window["level"] is not None:
             continue
@@ -598,9 +596,6 @@ def updates_in_order(doc: Document, _: _Context) -> Iterator[Finding]:
                 )
 
 
-MAINTENANCE_UPDATE_STATUSES = ("scheduled", "in_progress", "completed")
-
-
 @incident_rule
 def maintenance_statuses_only_on_maintenance(doc: Document, _: _Context) -> Iterator[Finding]:
     if doc.data["kind"] == "maintenance":
@@ -631,7 +626,7 @@ def containment_applied_before_removed(doc: Document, _: _Context) -> Iterator[F
 @incident_rule
 def postmortem_complete(doc: Document, _: _Context) -> Iterator[Finding]:
     data = doc.data
-    if data["status"] != "resolved" or data["severity"] not in POSTMORTEM_SEVERITIES or data["kind"] != "incident":
+    if data["status"] != "resolved" or data["severity"] not in SEVERE or data["kind"] != "incident":
         return
     label = f"a resolved {data['severity']}"
     root_cause = data.get("root_cause")
@@ -756,7 +751,7 @@ def check_unique_ids(reported: list[IdUse], others: list[Document]) -> Iterator[
 # --- settings -----------------------------------------------------------------------------------------------
 
 SETTINGS_FILE = "incidentkb.yml"
-WEIGHT_ORDER = ("degraded_performance", "partial_outage", "major_outage")  # each at most the next
+WEIGHT_ORDER = IMPACT_LEVELS  # each weight at most the next level's
 SETTINGS_TEXT = ("site_name", "company")  # printed on public pages, in the feed and in the report's sentences
 # A site URL is pasted into HTML attributes, XML, JSON and YAML: only characters that mean nothing in any of them.
 _SITE_URL_PATH = re.compile(r"(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*")

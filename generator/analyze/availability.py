@@ -31,8 +31,10 @@ from fractions import Fraction
 from functools import cached_property, lru_cache
 from typing import Protocol
 
+from generator.vocabulary import IMPACT_LEVELS
+
 # Impact levels, least to most severe: the index is the level's rank.
-LEVELS: tuple[str, ...] = ("degraded_performance", "partial_outage", "major_outage")
+LEVELS: tuple[str, ...] = IMPACT_LEVELS  # mildest first: a window counts at the worst level in force
 _RANK: dict[str, int] = {level: rank for rank, level in enumerate(LEVELS)}
 
 _MICROSECOND = timedelta(microseconds=1)

@@ -14,9 +14,9 @@ from datetime import date, timedelta
 
 from generator.analyze.metrics import minutes_between, percentile
 from generator.model import ActionItem, Incident, KnowledgeBaseModel
+from generator.vocabulary import SEVERE
 
 RECENT_DAYS = 365  # a group's "last 12 months"
-SEVERE = frozenset({"SEV1", "SEV2"})
 LATEST_COUNT = 3  # incidents named in a recurring pattern's row
 RECENTLY_CLOSED_DAYS = 90  # closed action items the tracker lists one by one
 

@@ -11,7 +11,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from generator.model import SEVERITIES, Incident
+from generator.model import Incident
+from generator.vocabulary import SEVERITIES
 
 # (metric name, label, from-phase, to-phase)
 PHASE_METRICS = (

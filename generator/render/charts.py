@@ -11,18 +11,13 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 
-from generator.model import FISHBONE_CATEGORIES, Incident
+from generator.model import Incident
 from generator.render.markdown import svg_environment
+from generator.vocabulary import FISHBONE_CATEGORIES, PHASES, phase_title
 
 LEVEL_COLOURS = {"major_outage": "#c62828", "partial_outage": "#ef6c00", "degraded_performance": "#f9a825"}
 UNASSESSED_COLOUR = "#90a4ae"  # an impact window whose level is not set yet
-PHASE_LABELS = (
-    ("started_at", "Started"),
-    ("detected_at", "Detected"),
-    ("acknowledged_at", "Acknowledged"),
-    ("mitigated_at", "Mitigated"),
-    ("resolved_at", "Resolved"),
-)
+PHASE_LABELS = tuple((phase, phase_title(phase)) for phase in PHASES)
 
 
 def _truncate(text: str, limit: int) -> str:
