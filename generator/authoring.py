@@ -21,6 +21,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.findings import Finding, IncidentKBError, Severity, UsageError
+from generator.knowledge_base import KnowledgeBase
 from generator.loader import (
     MAX_FILE_BYTES,
     Document,
@@ -31,7 +32,7 @@ from generator.loader import (
     text_problem,
 )
 from generator.schemas import schema_path
-from generator.validate import KnowledgeBase, schema_findings, unrepresentable_times
+from generator.validate import schema_findings, unrepresentable_times
 from generator.vocabulary import IMPACT_LEVELS, PHASES
 
 _ID_LINE = re.compile(r"^id:\s*[\"']?INC-(\d{4})-(\d+)", re.MULTILINE)

@@ -21,7 +21,8 @@ from generator.findings import (
     has_errors,
     visible,
 )
-from generator.validate import KnowledgeBase, available_cpus, record_files, validate_knowledge_base
+from generator.knowledge_base import KnowledgeBase, record_files
+from generator.validate import available_cpus, validate_knowledge_base
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
@@ -241,7 +242,7 @@ def _expand(paths: Sequence[Path], kb: KnowledgeBase) -> tuple[list[Path], list[
 
 
 def run_validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
-    from generator.validate import is_settings_file
+    from generator.knowledge_base import is_settings_file
 
     paths, others = _expand(args.paths, kb) if args.paths else (None, [])
     settings = [path for path in others if is_settings_file(kb, path)]  # validated as the settings, not a record

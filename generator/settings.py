@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 
 from generator.analyze.availability import Weights
 from generator.findings import InvalidRecordsError, has_errors
-from generator.validate import SETTINGS_FILE, KnowledgeBase, load_settings_document
+from generator.knowledge_base import SETTINGS_FILE, KnowledgeBase
+from generator.validate import load_settings_document
 
 __all__ = ["SETTINGS_FILE", "Settings", "load_settings"]
 

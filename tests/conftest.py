@@ -22,7 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.validate import KnowledgeBase, ValidationResult, validate_knowledge_base
+from generator.knowledge_base import KnowledgeBase
+from generator.validate import ValidationResult, validate_knowledge_base
 
 PROJECT = Path(__file__).resolve().parent.parent
 TESTS = Path(__file__).resolve().parent
@@ -545,3 +546,13 @@ def rules_of(result: ValidationResult, rule: str) -> list[Any]:
 
 def errors_of(result: ValidationResult) -> list[Any]:
     return [f for f in result.findings if f.severity.value == "error"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """`--update-goldens`: rewrite tests/golden/*/expected/ from the code as it is (tests/golden/README.md)."""
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files of tests/test_golden.py, not only compare (or INCIDENTKB_UPDATE_GOLDENS=1)",
+    )

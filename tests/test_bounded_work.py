@@ -44,8 +44,8 @@ from site_helpers import (
 )
 
 from generator.analyze.report import report_months
+from generator.knowledge_base import KnowledgeBase
 from generator.site import load_knowledge_base
-from generator.validate import KnowledgeBase
 
 TIME_LIMIT = 60  # seconds, per command
 # Each special as a repeating unit: emphasis, intra-word emphasis, an entity, code, escapes, HTML, links, tables.

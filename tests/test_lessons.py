@@ -16,10 +16,10 @@ import pytest
 from site_helpers import AS_OF, REPO
 
 from generator.analyze import lessons
+from generator.knowledge_base import KnowledgeBase
 from generator.model import KnowledgeBaseModel, parse_time
 from generator.render.pages import SiteInputs, group_page, render_internal
 from generator.site import generate_internal, load_knowledge_base
-from generator.validate import KnowledgeBase
 
 CUTOFF = datetime.fromisoformat(AS_OF.replace("Z", "+00:00"))
 TODAY = CUTOFF.date()

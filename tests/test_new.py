@@ -17,8 +17,8 @@ from conftest import KB, PROJECT
 
 from generator.authoring import NewIncident, create_incident
 from generator.findings import UsageError
+from generator.knowledge_base import KnowledgeBase
 from generator.loader import load_document
-from generator.validate import KnowledgeBase
 
 MODELINE = re.compile(r"^# yaml-language-server: \$schema=(?P<ref>\S+)$")
 

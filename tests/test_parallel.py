@@ -18,9 +18,10 @@ from conftest import KB, TODAY_DATE, dump_yaml, sev1_incident
 
 from generator import site as site_module
 from generator import validate
+from generator.knowledge_base import KnowledgeBase
 from generator.render import pages as page_module
 from generator.site import generate_internal
-from generator.validate import KnowledgeBase, validate_knowledge_base
+from generator.validate import validate_knowledge_base
 
 COUNT = validate.PARALLEL_MIN_FILES + 60  # more than one chunk, and above the threshold
 

@@ -22,8 +22,8 @@ from site_helpers import AS_OF, build, copy_kb, tree_digest
 
 from generator import parallel_build
 from generator import plugin as plugin_module
+from generator.knowledge_base import KnowledgeBase
 from generator.site import generate_internal
-from generator.validate import KnowledgeBase
 
 
 @pytest.fixture()

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from conftest import CORPUS, KB, LOADER_RULES, PROJECT, SERVICES, TODAY, TODAY_DATE, run_cli
 
-from generator.validate import KnowledgeBase, validate_knowledge_base
+from generator.knowledge_base import KnowledgeBase
+from generator.validate import validate_knowledge_base
 
 SCHEMA_RULES = LOADER_RULES | {"schema"}
 PEER_CORPUS = sorted((CORPUS / "schema").glob("*.yaml")) + sorted((CORPUS / "peer").glob("*.yaml"))

@@ -10,8 +10,8 @@ from site_helpers import REPO
 
 from generator.analyze.availability import ImpactWindow, service_month
 from generator.analyze.report import report_months
+from generator.knowledge_base import KnowledgeBase
 from generator.site import RUNBOOK_MONTHS, load_knowledge_base, runbook_availability
-from generator.validate import KnowledgeBase
 
 
 @pytest.mark.parametrize(

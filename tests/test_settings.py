@@ -19,10 +19,11 @@ from conftest import KB, PROJECT, TODAY, node_position
 
 from generator.analyze.availability import Weights
 from generator.findings import Finding, InvalidRecordsError
+from generator.knowledge_base import KnowledgeBase
 from generator.render.public_pages import public_mkdocs_config
 from generator.schemas import load_schema
 from generator.settings import Settings, load_settings
-from generator.validate import KnowledgeBase, check_settings, site_url_problem
+from generator.validate import check_settings, site_url_problem
 
 SETTINGS = "incidentkb.yml"
 FINDING = re.compile(

@@ -33,7 +33,8 @@ from site_helpers import (
 )
 
 from generator.findings import format_text, has_errors
-from generator.validate import KnowledgeBase, validate_knowledge_base
+from generator.knowledge_base import KnowledgeBase
+from generator.validate import validate_knowledge_base
 
 INCIDENT_SCHEMA = load_schema("incident")
 SERVICE_SCHEMA = load_schema("service")
