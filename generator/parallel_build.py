@@ -16,12 +16,9 @@ from __future__ import annotations
 
 import inspect
 import logging
-import multiprocessing
-import os
 import pickle
 import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,7 +198,8 @@ def _content_size(page: Page) -> int:
 
 @dataclass
 class _Shared:
-    """What the workers inherit by fork (never pickled)."""
+    """What a chunk's work reads, as an argument: in this process, or in a worker that inherited it by fork (never
+    pickled)."""
 
     config: MkDocsConfig
     files: Files
@@ -219,55 +217,40 @@ class _ChunkResult:
     error: BaseException | None = None
 
 
-_shared: _Shared | None = None  # set in the parent just before the fork, read by the workers
+Work = Callable[[_Shared, range], _ChunkResult]  # one chunk's work: reading or writing its pages
 
 
 def _in_workers(
     jobs: int,
     shared: _Shared,
     cost: Callable[[Page], int],
-    work: Callable[[range], _ChunkResult],
+    work: Work,
     apply: Callable[[Sequence[Page], _ChunkResult, _Shared], None],
 ) -> None:
-    """Run `work` over contiguous chunks of `pages` in forked workers and `apply` their results in page order.
-    A small build runs in this process, where the pages change in place and nothing needs applying."""
-    global _shared
+    """Run `work` over contiguous chunks of `shared.pages` in forked workers (generator/workers.py) and `apply`
+    their results in page order. A small build runs in this process, where the pages change in place and nothing
+    needs applying."""
     pages = shared.pages
     costs = [cost(page) for page in pages]
     chunks = _chunks(costs, jobs)
-    _shared = shared
-    try:
-        if len(pages) < PARALLEL_MIN_PAGES:
-            for chunk in chunks:
-                if (error := work(chunk).error) is not None:
-                    raise error
-            return
-        # The costliest chunks go first, so that no worker is left with a long one at the end.
-        order = sorted(range(len(chunks)), key=lambda i: -sum(costs[p] for p in chunks[i]))
-        fork = multiprocessing.get_context("fork")
-        # An executor, not a Pool: a worker that dies (out of memory, killed) fails the build instead of hanging it.
-        with (
-            workers.collector_spared() as spare,
-            ProcessPoolExecutor(
-                min(jobs, len(chunks)), mp_context=fork, initializer=_start_worker, initargs=(os.getpid(),)
-            ) as pool,
-        ):
-            spare()  # the workers' collector then never walks (and so never copies) the parent's objects
-            futures = [pool.submit(_run_chunk, (i, work, chunks[i])) for i in order]
-            try:
-                done: dict[int, _ChunkResult] = {}
-                next_to_apply = 0
-                for future in as_completed(futures):
-                    index, result = future.result()
-                    done[index] = result
-                    while next_to_apply in done:  # in page order: log records, errors, search entries
-                        _apply(done.pop(next_to_apply), [pages[i] for i in chunks[next_to_apply]], apply, shared)
-                        next_to_apply += 1
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
-    finally:
-        _shared = None
+    if len(pages) < PARALLEL_MIN_PAGES or not workers.forks(jobs, len(chunks)):
+        for chunk in chunks:
+            if (error := work(shared, chunk).error) is not None:
+                raise error
+        return
+    # The costliest chunks go first, so that no worker is left with a long one at the end.
+    order = sorted(range(len(chunks)), key=lambda i: -sum(costs[p] for p in chunks[i]))
+    with workers.collector_spared() as spare:
+        spare()  # the workers' collector then never walks (and so never copies) the parent's objects
+        tasks = [(work, chunks[i]) for i in order]
+        with workers.Started(_run_chunk, tasks, jobs, shared, initializer=_capture_logs) as started:
+            done: dict[int, _ChunkResult] = {}
+            next_to_apply = 0
+            for position, result in started.as_completed():
+                done[order[position]] = result
+                while next_to_apply in done:  # in page order: log records, errors, search entries
+                    _apply(done.pop(next_to_apply), [pages[i] for i in chunks[next_to_apply]], apply, shared)
+                    next_to_apply += 1
 
 
 def _chunks(costs: Sequence[int], jobs: int) -> list[range]:
@@ -297,10 +280,9 @@ def _apply(
     apply(pages, result, shared)
 
 
-def _start_worker(parent: int) -> None:
-    """In a worker: end with the parent, and keep every log record for the parent instead of printing it. The
-    parent's handlers then print each once, in page order, and count the warnings for strict mode."""
-    workers.die_with_parent(parent)
+def _capture_logs() -> None:
+    """In a worker: keep every log record for the parent instead of printing it. The parent's handlers then print
+    each once, in page order, and count the warnings for strict mode."""
     capture = _Capture()
     for logger in [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]:
         if isinstance(logger, logging.Logger):
@@ -311,25 +293,26 @@ def _start_worker(parent: int) -> None:
     logging.getLogger().addHandler(capture)
 
 
-def _run_chunk(task: tuple[int, Callable[[range], _ChunkResult], range]) -> tuple[int, _ChunkResult]:
-    index, work, chunk = task
-    result = work(chunk)
+def _run_chunk(task: tuple[Work, range]) -> _ChunkResult:
+    """In a worker: one chunk's work on the pages it inherited, with the log records it made and an error that
+    pickles."""
+    work, chunk = task
+    result = work(workers.shared(), chunk)
     result.records = list(_captured)
     _captured.clear()
     result.error = _picklable(result.error)
-    return index, result
+    return result
 
 
 # --- reading: Markdown to HTML --------------------------------------------------------------------------------
 
 
-def _read_chunk(chunk: range) -> _ChunkResult:
-    assert _shared is not None
-    config, files = _shared.config, _shared.files
+def _read_chunk(shared: _Shared, chunk: range) -> _ChunkResult:
+    config, files = shared.config, shared.files
     read: list[dict[str, Any]] = []
     result = _ChunkResult(records=[], pages=read, search_entries=[])
     for index in chunk:
-        page = _shared.pages[index]
+        page = shared.pages[index]
         try:
             mkdocs_build._populate_page(page, config, files)
         except Exception as exc:
@@ -365,14 +348,13 @@ def _apply_read(pages: Sequence[Page], result: _ChunkResult, shared: _Shared) ->
 # --- writing: theme template, plugins, file ---------------------------------------------------------------------
 
 
-def _write_chunk(chunk: range) -> _ChunkResult:
-    assert _shared is not None
-    index = _search_entries(_shared.config)
+def _write_chunk(shared: _Shared, chunk: range) -> _ChunkResult:
+    index = _search_entries(shared.config)
     already = len(index) if index is not None else 0
     result = _ChunkResult(records=[], pages=[], search_entries=[])
     for i in chunk:
         try:
-            mkdocs_build._build_page(_shared.pages[i], _shared.config, _shared.doc_files, _shared.nav, _shared.env)
+            mkdocs_build._build_page(shared.pages[i], shared.config, shared.doc_files, shared.nav, shared.env)
         except Exception as exc:
             result.error = exc
             break

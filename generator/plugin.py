@@ -4,6 +4,7 @@ their findings on every page while they are invalid (see Preview)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -25,7 +26,6 @@ log = get_plugin_logger(__name__)
 
 # Pages reached from index pages rather than the sidebar: a sidebar of thousands of incidents makes every page
 # carry the whole navigation, so the site would grow with the square of the number of incidents.
-IN_NAV_PREFIXES = ("index.md", "actions.md", "metrics.md")
 DETAIL_PREFIXES = ("incidents/", "runbooks/", "lessons/", "reports/", "assets/")
 
 
@@ -50,8 +50,22 @@ class Preview:
 
 
 class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
-    supplied_pages: dict[str, str] | None = None  # set by `incidentkb build`, which has generated them already
-    preview: Preview | None = None  # set by `incidentkb serve` (generator/serve.py)
+    """Generates the pages itself (`mkdocs build`, `incidentkb serve`) unless it is handed them (use_pages)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.supplied_pages: dict[str, str] | None = None  # the pages to build instead of generating them
+        self.preview: Preview | None = None  # what `incidentkb serve` keeps between builds
+        self._held: tuple[Any, str] | None = None  # a page and the tail it lends (see _show_search_its_part)
+
+    def use_pages(self, pages: Mapping[str, str]) -> None:
+        """Build these generated pages instead of generating them: `incidentkb build` has done so already."""
+        self.supplied_pages = dict(pages)
+
+    def use_preview(self, preview: Preview) -> None:
+        """Build as the live preview of `incidentkb serve` (generator/serve.py), which keeps `preview` between
+        builds: invalid records then show their findings instead of failing the build."""
+        self.preview = preview
 
     def on_config(self, config: Any, /) -> Any:
         self.cut_off()  # a bad setting is a configuration error now, not a traceback in the middle of the build
@@ -97,7 +111,6 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         return context
 
     on_page_context = CombinedEvent(_show_search_its_part, _give_the_page_its_tail)
-    _held: tuple[Any, str] | None = None
 
     # In a preview of invalid records, every page, the 404 page too, starts with the findings.
     def on_post_page(self, output: str, /, *, page: Any, config: Any) -> str:

@@ -57,7 +57,7 @@ class LivePreview:
         plugin = config.plugins.get("incidentkb")
         if not isinstance(plugin, IncidentKBPlugin):
             raise BuildError(f"{self.config_file}: the 'incidentkb' plugin is not listed under plugins")
-        plugin.preview = self.preview
+        plugin.use_preview(self.preview)
         if self.url is not None:
             config.site_url = self.url
         return config

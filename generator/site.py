@@ -6,13 +6,13 @@ a failed build leaves the previous site untouched; the target must be the build'
 
 from __future__ import annotations
 
-import logging
 import shutil
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from generator import workers
 from generator.analyze.availability import ImpactWindow, incident_windows, month_bounds, service_month
@@ -47,8 +47,6 @@ from generator.settings import Settings, load_settings
 from generator.validate import KnowledgeBase, ValidationResult, validate_knowledge_base
 
 RUNBOOK_MONTHS = 3
-
-log = logging.getLogger("mkdocs.plugins.incidentkb")
 
 
 @dataclass(frozen=True)
@@ -231,6 +229,13 @@ def check_site_dir(site_dir: Path, root: Path, docs_dir: Path | None = None) -> 
     return site_dir
 
 
+@runtime_checkable
+class PagesPlugin(Protocol):
+    """What build_with_mkdocs hands the generated pages to: the incidentkb plugin (generator/plugin.py)."""
+
+    def use_pages(self, pages: Mapping[str, str]) -> None: ...
+
+
 def build_with_mkdocs(
     config_file: Path, site_dir: Path, pages: Mapping[str, str] | None, root: Path, jobs: int = 1
 ) -> None:
@@ -249,9 +254,9 @@ def build_with_mkdocs(
             check_site_dir(site_dir, root, Path(config.docs_dir))
             if pages is not None:
                 plugin = config.plugins.get("incidentkb")
-                if plugin is None:
+                if not isinstance(plugin, PagesPlugin):
                     raise BuildError(f"{config_file}: the 'incidentkb' plugin is not listed under plugins")
-                plugin.supplied_pages = dict(pages)  # type: ignore[attr-defined]
+                plugin.use_pages(pages)
             build(config, jobs)
         except (Abort, ConfigurationError, MkDocsException) as exc:
             kept = "the previous site is untouched" if existed else "no site was written"

@@ -1,8 +1,10 @@
-"""Work shared out to forked worker processes, results in order.
+"""Work shared out to forked worker processes: the one place that forks.
 
 fork gives each worker the parent's memory as it is (modules imported, schemas compiled, the model built), so a
 task only names its share of the work and the shared data is never pickled; only results travel back. Where fork
-is unavailable, or with one job, the same function runs in this process.
+is unavailable, or with one job or one task, the same function runs in this process. Started sets the value the
+workers read through shared() just before they fork and resets it at once, makes every worker die with its parent
+(die_with_parent), runs an optional initializer in each, and fails on a dead worker instead of hanging.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
-_shared: Any = None  # set by in_order() before the fork, read by the workers through shared()
+_shared: Any = None  # set by Started before the fork, read by the workers through shared()
 
 
 def shared() -> Any:
-    """The `shared` value of the in_order() call this task belongs to."""
+    """In a task: the `shared` value of the Started (or in_order()) that runs it."""
     return _shared
 
 
@@ -44,6 +46,11 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+def forks(jobs: int, tasks: int) -> bool:
+    """Whether Started runs `tasks` tasks in forked workers (else in this process)."""
+    return jobs >= 2 and tasks >= 2 and can_fork()
+
+
 def in_order(
     function: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, shared: Any = None
 ) -> Iterator[Result]:
@@ -55,30 +62,59 @@ def in_order(
 
 class Started:
     """Tasks started in forked workers that go on while this process does other work; results() waits for
-    them, in task order. Use it as a context manager, so that the workers stop if that other work fails.
-    An executor rather than a Pool: a worker that dies (out of memory, killed) raises instead of hanging."""
+    them, in task order, as_completed() gives each as it finishes. Use it as a context manager, so that the workers
+    stop if that other work fails. An executor rather than a Pool: a worker that dies (out of memory, killed)
+    raises instead of hanging.
 
-    def __init__(self, function: Callable[[Any], Any], tasks: Sequence[Any], jobs: int, shared: Any = None) -> None:
+    `function` must be a module-level function (it is pickled by name) and reads `shared` through shared().
+    `initializer`, if given, runs in each worker once it has started (not in this process when the tasks run here).
+    """
+
+    def __init__(
+        self,
+        function: Callable[[Any], Any],
+        tasks: Sequence[Any],
+        jobs: int,
+        shared: Any = None,
+        *,
+        initializer: Callable[[], object] | None = None,
+    ) -> None:
         global _shared
         self._pool: ProcessPoolExecutor | None = None
+        self._futures: list[Future[Any]] = []
         self._done: list[Any] | None = None
         _shared = shared
         try:
-            if jobs < 2 or len(tasks) < 2 or not can_fork():
+            if not forks(jobs, len(tasks)):
                 self._done = [function(task) for task in tasks]
             else:
                 fork = multiprocessing.get_context("fork")
                 self._pool = ProcessPoolExecutor(
-                    min(jobs, len(tasks)), mp_context=fork, initializer=die_with_parent, initargs=(os.getpid(),)
+                    min(jobs, len(tasks)),
+                    mp_context=fork,
+                    initializer=_start_worker,
+                    initargs=(os.getpid(), initializer),
                 )
-                self._pending = self._pool.map(function, tasks)  # the workers fork here, seeing `shared`
+                # The workers fork at the first submit, all of them (with fork, the executor starts no more later),
+                # seeing `shared`.
+                self._futures = [self._pool.submit(function, task) for task in tasks]
         finally:
             _shared = None
 
     def results(self) -> list[Any]:
+        """Every task's result, in task order."""
         if self._done is None:
-            self._done = list(self._pending)
+            self._done = [future.result() for future in self._futures]
         return self._done
+
+    def as_completed(self) -> Iterator[tuple[int, Any]]:
+        """(the task's index, its result) for every task, as each finishes (in task order when run here)."""
+        if self._done is not None:
+            yield from enumerate(self._done)
+            return
+        index = {future: i for i, future in enumerate(self._futures)}
+        for future in as_completed(self._futures):
+            yield index[future], future.result()
 
     def __enter__(self) -> Started:
         return self
@@ -87,6 +123,12 @@ class Started:
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
             self._pool = None
+
+
+def _start_worker(parent: int, initializer: Callable[[], object] | None) -> None:
+    die_with_parent(parent)
+    if initializer is not None:
+        initializer()
 
 
 @contextmanager
