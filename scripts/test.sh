@@ -31,4 +31,5 @@ npm ci --prefix tests/lsp --no-audit --no-fund --silent
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy
-python -m pytest "$@"
+# On every CPU, each test file in one worker (its module fixtures are built once).
+python -m pytest -n auto --dist loadfile "$@"
