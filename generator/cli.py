@@ -22,7 +22,8 @@ from generator.findings import (
     visible,
 )
 from generator.knowledge_base import KnowledgeBase, record_files
-from generator.validate import available_cpus, validate_knowledge_base
+from generator.validate import validate_knowledge_base
+from generator.workers import available_cpus
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")

@@ -171,14 +171,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def available_cpus() -> int:
-    """The CPUs this process may run on (a container's limit, not the host's count)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
 def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> list[Document]:
     """The documents that load and pass the schema; everything else becomes findings."""
     loaded = (_load_schema_valid(path, kind, kb, result.findings) for path in paths)

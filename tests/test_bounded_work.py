@@ -27,8 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import service, sev1_incident
-from site_helpers import (
+from support import (
     AS_OF,
     FINDING_LINE,
     REPO,
@@ -40,6 +39,9 @@ from site_helpers import (
     make_kb,
     page_path,
     resolve,
+    run_cli,
+    service,
+    sev1_incident,
     write_record,
 )
 
@@ -53,24 +55,10 @@ SPECIALS = ["*", "_a", "&", "`", "\\", "<", "[", "|"]
 SERVICES = [service("api"), service("db"), service("web")]
 
 
-def run_cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`incidentkb ARGS` in a fresh interpreter, killed (and the test failed) after TIME_LIMIT seconds."""
-    try:
-        return subprocess.run(
-            [sys.executable, "-m", "generator", *map(str, args)],
-            cwd=REPO,
-            capture_output=True,
-            text=True,
-            timeout=TIME_LIMIT,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"incidentkb {' '.join(map(str, args))[:300]} took more than {TIME_LIMIT} s")
-
-
 def build_site(root: Path, site: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run_cli("--root", root, "build", "--site-dir", site, "--as-of", AS_OF, "--jobs", "1", *extra)
+    return run_cli(
+        "build", "--site-dir", site, "--as-of", AS_OF, "--jobs", "1", *extra, root=root, cwd=REPO, timeout=TIME_LIMIT
+    )
 
 
 def kb_of(root: Path, incidents: list[dict[str, Any]]) -> Path:
@@ -193,7 +181,7 @@ SCHEMA = load_schema("incident")
 
 def filled(value: Any, node: dict[str, Any], units: list[str]) -> Any:
     """`value` with every free-text string replaced by its field's maxLength of the next special in turn."""
-    node = resolve(node, SCHEMA)
+    node = resolve(SCHEMA, node)
     if isinstance(value, dict):
         return {key: filled(item, node["properties"][key], units) for key, item in value.items()}
     if isinstance(value, list):

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from conftest import KB, SEV1_FILE, TODAY, dump_yaml, node_position, run_cli, sev1_incident
+from support import KB, SEV1_FILE, TODAY, dump_yaml, node_position, run_cli, sev1_incident
 
 TEXT_FINDING = re.compile(
     r"^(?P<path>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning)\[(?P<rule>[a-z-]+)\]: .+$"
@@ -73,7 +73,7 @@ def test_validate_selected_files_and_folders(kb: KB) -> None:
 
 def test_root_is_found_from_a_subfolder(kb: KB) -> None:
     kb.write_incident("2026-10-20-broken.yaml", "id: [\n")
-    proc = run_cli("validate", "--as-of", TODAY, cwd=kb.path("incidents/2026"))
+    proc = run_cli("validate", "--as-of", TODAY, cwd=kb.path("incidents/2026"), timeout=60)
     assert proc.returncode == 1, proc.stderr
     findings, _ = parse_text(proc.stdout)
     assert [f[0] for f in findings] == ["incidents/2026/2026-10-20-broken.yaml"]

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from site_helpers import AS_OF, REPO, copy_kb, incidentkb, run
+from support import AS_OF, REPO, copy_kb, run, run_cli
 
 from generator.cli import build_parser
 
@@ -27,7 +27,7 @@ COMMANDS = {
 
 
 def _incidentkb_in(folder: Path, *args: str | Path) -> tuple[int, str, str]:
-    result = run([sys.executable, "-m", "generator", *map(str, args)], cwd=folder)
+    result = run_cli(*args, cwd=folder)
     return result.returncode, result.stdout, result.stderr
 
 
@@ -58,19 +58,19 @@ def test_generate_refuses_a_file_and_a_foreign_folder_and_replaces_its_own(tmp_p
     kb = copy_kb(tmp_path / "kb")
     a_file = tmp_path / "notes.txt"
     a_file.write_text("mine\n", encoding="utf-8")
-    result = incidentkb("--root", kb, "generate", "--out", a_file, "--as-of", AS_OF)
+    result = run_cli("--root", kb, "generate", "--out", a_file, "--as-of", AS_OF)
     assert result.returncode == 2 and "exists and is not a folder" in result.stderr, result.stderr
     assert a_file.read_text(encoding="utf-8") == "mine\n"
 
     foreign = tmp_path / "foreign"
     (foreign / "sub").mkdir(parents=True)
     (foreign / "sub" / "keep.md").write_text("keep me\n", encoding="utf-8")
-    result = incidentkb("--root", kb, "generate", "--out", foreign, "--as-of", AS_OF)
+    result = run_cli("--root", kb, "generate", "--out", foreign, "--as-of", AS_OF)
     assert result.returncode == 2 and "holds sub/keep.md, which incidentkb generate did not write" in result.stderr
     assert (foreign / "sub" / "keep.md").read_text(encoding="utf-8") == "keep me\n"
 
     out = tmp_path / "generated"
-    result = incidentkb("--root", kb, "generate", "--out", out, "--as-of", AS_OF)
+    result = run_cli("--root", kb, "generate", "--out", out, "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     record = next((kb / "incidents").rglob("*.yaml"))
     incident_id = re.search(r"^id: (\S+)", record.read_text(encoding="utf-8"), re.M)[1]  # type: ignore[index]
@@ -82,7 +82,7 @@ def test_generate_refuses_a_file_and_a_foreign_folder_and_replaces_its_own(tmp_p
     refs = [p for p in (kb / "incidents").rglob("*.yaml") if incident_id in p.read_text(encoding="utf-8")]
     for path in refs:  # other records may name it as related; drop them too, for a valid knowledge base
         path.rename(tmp_path / "elsewhere" / path.name)
-    result = incidentkb("--root", kb, "generate", "--out", out, "--as-of", AS_OF)
+    result = run_cli("--root", kb, "generate", "--out", out, "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     again = {p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()}
     assert f"incidents/{incident_id}.md" not in again
@@ -93,7 +93,7 @@ def test_generate_refuses_a_file_and_a_foreign_folder_and_replaces_its_own(tmp_p
 
 def test_an_unwritable_output_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     kb = copy_kb(tmp_path / "kb")
-    result = incidentkb("--root", kb, "generate", "--out", "/proc/incidentkb-nope", "--as-of", AS_OF)
+    result = run_cli("--root", kb, "generate", "--out", "/proc/incidentkb-nope", "--as-of", AS_OF)
     assert result.returncode == 1, result.stderr
     assert "Traceback" not in result.stderr
     last = result.stderr.splitlines()[-1]
@@ -114,7 +114,7 @@ def test_the_plugin_refuses_a_cut_off_without_an_offset(tmp_path: Path) -> None:
 
 
 def test_version_and_a_help_text_for_every_option() -> None:
-    result = incidentkb("--version")
+    result = run_cli("--version")
     assert result.returncode == 0 and re.fullmatch(r"incidentkb \d+\.\d+\.\d+\n", result.stdout), result.stdout
     missing = [
         f"{command} {' '.join(action.option_strings) or action.dest}"
@@ -145,7 +145,7 @@ def test_the_readme_lists_every_option_of_every_command() -> None:
 
 def test_build_public_prints_its_timing_line(tmp_path: Path) -> None:
     kb = copy_kb(tmp_path / "kb")
-    result = incidentkb("--root", kb, "build", "--public", "--site-dir", tmp_path / "public", "--as-of", AS_OF)
+    result = run_cli("--root", kb, "build", "--public", "--site-dir", tmp_path / "public", "--as-of", AS_OF)
     assert result.returncode == 0, result.stderr
     assert re.search(
         r"^generated [\d,]+ pages and charts in [\d.]+ s; MkDocs built them in [\d.]+ s$", result.stdout, re.M

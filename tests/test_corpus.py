@@ -25,7 +25,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from conftest import CORPUS, KB, LOADER_RULES, PROJECT, SERVICES, TODAY
+from support import CORPUS, KB, LOADER_RULES, REPO, SERVICES, TODAY
 
 EXPECT_LINE = re.compile(r"^# expect: (?P<spec>.+)$")
 EXPECT_ITEM = re.compile(r"^(?P<rule>[a-z-]+) (?P<line>\d+)(?::(?P<column>\d+))?$")
@@ -342,7 +342,7 @@ def test_an_enum_error_names_every_allowed_value(case: Case, combined: dict[str,
     """The message names the value and every value the schema allows (Python's jsonschema, another
     implementation, says which), not two of them and "or N other candidates"."""
     record = yaml.safe_load(case.content)
-    schema = json.loads((PROJECT / "schemas" / "incident.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "schemas" / "incident.schema.json").read_text(encoding="utf-8"))
     enum_errors = [e for e in jsonschema.Draft202012Validator(schema).iter_errors(record) if e.validator == "enum"]
     assert len(enum_errors) == 1, enum_errors
     wrong, allowed = enum_errors[0].instance, enum_errors[0].validator_value

@@ -14,9 +14,9 @@ from typing import Any
 import markdown
 import pytest
 import yaml
-from conftest import PROJECT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
+from support import REPO
 
 from generator.render.markdown import escape_every_special, escape_markdown
 
@@ -33,7 +33,7 @@ TOKENS = st.one_of(
 
 def site_markdown() -> markdown.Markdown:
     """Python-Markdown with exactly the extensions and settings of the site's mkdocs.yml."""
-    config = yaml.safe_load((PROJECT / "mkdocs.yml").read_text(encoding="utf-8"))
+    config = yaml.safe_load((REPO / "mkdocs.yml").read_text(encoding="utf-8"))
     names: list[str] = []
     settings_of: dict[str, Any] = {}
     for entry in config["markdown_extensions"]:

@@ -7,11 +7,10 @@ from __future__ import annotations
 import os
 import resource
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from site_helpers import AS_OF, copy_kb
+from support import AS_OF, copy_kb, run_cli
 
 MEMORY_LIMIT = 2 * 1024**3
 CANARY = "CANARY-OUTSIDE-7f3a"
@@ -22,15 +21,8 @@ def _limited() -> None:
 
 
 def _incidentkb(kb: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "generator", "--root", str(kb), *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=120,  # a hang fails here instead of stalling the suite
-        preexec_fn=_limited,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+    """`incidentkb --root KB ARGS` under the memory limit; a hang fails after 120 s instead of stalling the suite."""
+    return run_cli(*args, root=kb, timeout=120, preexec_fn=_limited)
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import KB, NEAR_MISS_TEXT, SERVICES, TODAY, node_position
 from markdown_it import MarkdownIt
+from support import KB, NEAR_MISS_TEXT, SERVICES, TODAY, node_position
 from test_diff_github import AS_OF, commit, incident, new_repo, path_of, run
 
 from generator.loader import LoadError, load_document, text_problem

@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from site_helpers import AS_OF, REPO
+from support import AS_OF, REPO
 
 from generator.analyze import lessons
 from generator.knowledge_base import KnowledgeBase

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LOADER_RULES
+from support import LOADER_RULES
 
 from generator.loader import MAX_DEPTH, MAX_FILE_BYTES, Document, LoadError, load_document
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import KB, PROJECT
+from support import KB, REPO
 
 from generator.authoring import NewIncident, create_incident
 from generator.findings import UsageError
@@ -56,12 +56,12 @@ def test_new_has_a_modeline_pointing_at_the_schema(kb: KB) -> None:
     match = MODELINE.match(path.read_text(encoding="utf-8").splitlines()[0])
     assert match, "the first line must be the yaml-language-server modeline"
     target = (path.parent / match["ref"]).resolve()
-    assert target == (PROJECT / "schemas" / "incident.schema.json").resolve()
+    assert target == (REPO / "schemas" / "incident.schema.json").resolve()
 
 
 def test_new_modeline_prefers_the_knowledge_base_copy_of_the_schema(kb: KB) -> None:
     (kb.root / "schemas").mkdir()
-    shutil.copy(PROJECT / "schemas" / "incident.schema.json", kb.root / "schemas")
+    shutil.copy(REPO / "schemas" / "incident.schema.json", kb.root / "schemas")
     proc = new(kb, "--severity", "SEV3", "--service", "api")
     first_line = kb.path(proc.stdout.strip()).read_text(encoding="utf-8").splitlines()[0]
     assert first_line == "# yaml-language-server: $schema=../../schemas/incident.schema.json"
@@ -181,7 +181,7 @@ AS_OF = "2026-11-20T09:00:00Z"  # 75 minutes into the new incident; INC-2026-015
 
 def schema_levels() -> list[str]:
     """The impact levels as the schema file lists them, read here without generator code."""
-    schema = json.loads((PROJECT / "schemas" / "incident.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "schemas" / "incident.schema.json").read_text(encoding="utf-8"))
     return [v for v in schema["properties"]["impact"]["items"]["properties"]["level"]["enum"] if v is not None]
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import KB, TODAY_DATE, dump_yaml, sev1_incident
+from support import KB, TODAY_DATE, dump_yaml, sev1_incident
 
 from generator import site as site_module
 from generator import validate

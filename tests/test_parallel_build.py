@@ -18,7 +18,7 @@ from mkdocs.commands import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import Abort
 from mkdocs.structure.pages import Page
-from site_helpers import AS_OF, build, copy_kb, tree_digest
+from support import AS_OF, build, copy_kb, tree_digest
 
 from generator import parallel_build
 from generator import plugin as plugin_module

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, KB, LOADER_RULES, PROJECT, SERVICES, TODAY, TODAY_DATE, run_cli
+from support import CORPUS, KB, LOADER_RULES, REPO, SERVICES, TODAY, TODAY_DATE, run_cli
 
 from generator.knowledge_base import KnowledgeBase
 from generator.validate import validate_knowledge_base
@@ -40,7 +40,7 @@ def check_jsonschema_invalid(kind: str, files: list[Path]) -> set[Path]:
             "--output-format",
             "json",
             "--schemafile",
-            str(PROJECT / "schemas" / f"{kind}.schema.json"),
+            str(REPO / "schemas" / f"{kind}.schema.json"),
             *map(str, files),
         ],
         capture_output=True,
@@ -58,7 +58,9 @@ def check_jsonschema_invalid(kind: str, files: list[Path]) -> set[Path]:
 
 def incidentkb_invalid(root: Path, files: list[Path] | None = None) -> set[Path]:
     """The files `incidentkb validate` gives a schema or loader error, as absolute paths."""
-    proc = run_cli("--root", root, "validate", "--format", "json", "--as-of", TODAY, *(files or []), cwd=root)
+    proc = run_cli(
+        "--root", root, "validate", "--format", "json", "--as-of", TODAY, *(files or []), cwd=root, timeout=60
+    )
     assert proc.returncode in (0, 1) and "Traceback" not in proc.stderr, proc.stderr
     return {(root / f["path"]).resolve() for f in json.loads(proc.stdout) if f["rule"] in SCHEMA_RULES}
 
@@ -66,7 +68,7 @@ def incidentkb_invalid(root: Path, files: list[Path] | None = None) -> set[Path]
 def incidentkb_verdicts(root: Path, files: list[Path]) -> dict[Path, str]:
     """'valid' or 'invalid' per file from one CLI run; if that run crashes, each file is validated on its own
     (through the library the CLI calls) so that one crashing file does not hide the verdicts on the others."""
-    proc = run_cli("--root", root, "validate", "--format", "json", "--as-of", TODAY, *files, cwd=root)
+    proc = run_cli("--root", root, "validate", "--format", "json", "--as-of", TODAY, *files, cwd=root, timeout=60)
     if proc.returncode in (0, 1) and "Traceback" not in proc.stderr:
         invalid = {(root / f["path"]).resolve() for f in json.loads(proc.stdout) if f["rule"] in SCHEMA_RULES}
         return {f.resolve(): "invalid" if f.resolve() in invalid else "valid" for f in files}
@@ -91,11 +93,11 @@ def disagreements(files: list[Path], ours: set[Path], theirs: set[Path]) -> list
 
 
 def test_example_knowledge_base_agrees() -> None:
-    incidents = sorted(PROJECT.glob("incidents/*/*.yaml"))
-    services = sorted(PROJECT.glob("services/*.yaml"))
-    assert incidents, f"no incident records in {PROJECT / 'incidents'}: nothing to compare"
-    assert services, f"no service records in {PROJECT / 'services'}: nothing to compare"
-    ours = incidentkb_invalid(PROJECT)
+    incidents = sorted(REPO.glob("incidents/*/*.yaml"))
+    services = sorted(REPO.glob("services/*.yaml"))
+    assert incidents, f"no incident records in {REPO / 'incidents'}: nothing to compare"
+    assert services, f"no service records in {REPO / 'services'}: nothing to compare"
+    ours = incidentkb_invalid(REPO)
     theirs = check_jsonschema_invalid("incident", incidents) | check_jsonschema_invalid("service", services)
     assert not disagreements(incidents + services, ours, theirs), "\n".join(
         disagreements(incidents + services, ours, theirs)

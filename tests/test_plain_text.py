@@ -8,11 +8,11 @@ patterns react to, must convert to the same HTML with and without it.
 from __future__ import annotations
 
 import markdown
-from conftest import PROJECT
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from markdown.util import AtomicString
 from mkdocs.config import load_config
+from support import REPO
 from test_escaping import TOKENS, site_markdown
 
 from generator.plain_text import PlainTextExtension, PlainTextTreeprocessor
@@ -88,7 +88,7 @@ def test_an_unknown_inline_pattern_turns_the_shortcut_off() -> None:
 
 
 def test_the_plugin_adds_the_shortcut_to_the_sites_markdown() -> None:
-    config = load_config(str(PROJECT / "mkdocs.yml"))
+    config = load_config(str(REPO / "mkdocs.yml"))
     config = config.plugins.on_config(config)
     md = markdown.Markdown(extensions=config.markdown_extensions, extension_configs=config.mdx_configs)
     assert "incidentkb_plain_text" in md.treeprocessors

@@ -4,7 +4,7 @@ them (`mkdocs build`) it generates them itself (tests/test_site_build.py builds 
 from __future__ import annotations
 
 from mkdocs.config import load_config
-from site_helpers import REPO
+from support import REPO
 
 from generator.plugin import IncidentKBPlugin, Preview
 from generator.site import PagesPlugin

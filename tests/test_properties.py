@@ -15,42 +15,31 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from support import (
     KB,
-    PROJECT,
     SERVICES,
     dump_yaml,
     investigating_incident,
+    load_schema,
     near_miss_incident,
     node_position,
     old_incident,
+    resolve,
     service,
     sev1_incident,
 )
-from hypothesis import Phase, given, settings
-from hypothesis import strategies as st
 
 from generator.loader import load_document
 from generator.validate import ValidationResult
 
-SCHEMAS = {
-    kind: json.loads((PROJECT / "schemas" / f"{kind}.schema.json").read_text()) for kind in ("incident", "service")
-}
+SCHEMAS = {kind: load_schema(kind) for kind in ("incident", "service")}
 # No shrinking: a failure already names the record kind and the mutation (the drawn labels), and shrinking these
 # large records can take minutes.
 PROPERTIES = settings(max_examples=60, deadline=None, phases=(Phase.explicit, Phase.reuse, Phase.generate))
 
 Path_ = list[str | int]
-
-
-def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
-    ref = node.get("$ref")
-    if not ref:
-        return node
-    target: Any = schema
-    for part in ref.removeprefix("#/").split("/"):
-        target = target[part]
-    return {**resolve(schema, target), **{k: v for k, v in node.items() if k != "$ref"}}
 
 
 def walk(schema: dict[str, Any], value: Any, node: dict[str, Any], path: Path_) -> Iterator[tuple[Path_, Any, dict]]:

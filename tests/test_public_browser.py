@@ -6,68 +6,34 @@ load), log no console error and make no request to any host other than the local
 
 from __future__ import annotations
 
-import functools
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from test_public_support import CANARY_AS_OF, CanaryKB, run_ok, write_canary_kb
-
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from support import CHROMIUM, CanaryKB, canary_site, chromium_browser, serve
 
 if not CHROMIUM.exists():
     pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bash scripts/test.sh does)", pytrace=False)
 
 
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[CanaryKB, Path]:
-    canary = write_canary_kb(tmp_path_factory.mktemp("browser") / "kb")
-    out = canary.root.parent / "public-site"
-    run_ok(canary.root, "build", "--public", "--site-dir", out, "--as-of", CANARY_AS_OF)
-    return canary, out
+    return canary_site(tmp_path_factory.mktemp("browser"))
 
 
 @pytest.fixture(scope="module")
 def origin(built: tuple[CanaryKB, Path]) -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(QuietHandler, directory=str(built[1])))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(built[1]) as base:
+        yield base.rstrip("/")
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
     assert CHROMIUM.exists(), "CI is set but /usr/bin/chromium is missing"
-    with sync_playwright() as p:
-        instance = p.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield instance
-        finally:
-            instance.close()
+    with chromium_browser() as instance:
+        yield instance
 
 
 class Visit:

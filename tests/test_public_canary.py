@@ -16,8 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_helpers import html_text, load_schema, parse_html, schema_leaf_paths
-from test_public_support import (
+from support import (
     CANARY_AS_OF,
     CANARY_DATE,
     CANARY_INTEGER,
@@ -25,10 +24,14 @@ from test_public_support import (
     CANARY_WORD,
     INTERNAL_SERVICE,
     CanaryKB,
+    html_text,
     internal_string_paths,
     leaks,
+    load_schema,
     output_blobs,
+    parse_html,
     run_ok,
+    schema_leaf_paths,
     unescape_markdown,
     write_canary_kb,
 )

@@ -1,6 +1,6 @@
 """The machine-readable outputs of the public site: feed.xml (Atom) and status.json, and the history pages.
 
-Built with the real CLI from the canary knowledge base (tests/test_public_support.py), so the checks for
+Built with the real CLI from the canary knowledge base (tests/support.py), so the checks for
 "no internal text" have something to find if anything leaks.
 """
 
@@ -17,15 +17,12 @@ from typing import Any
 import feedparser
 import jsonschema
 import pytest
-from test_public_support import CANARY_AS_OF, CANARY_WORD, PROJECT, CanaryKB, leaks, run_ok, write_canary_kb
+from support import CANARY_WORD, REPO, CanaryKB, canary_site, leaks
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[CanaryKB, Path]:
-    canary = write_canary_kb(tmp_path_factory.mktemp("feeds") / "kb")
-    out = canary.root.parent / "public-site"
-    run_ok(canary.root, "build", "--public", "--site-dir", out, "--as-of", CANARY_AS_OF)
-    return canary, out
+    return canary_site(tmp_path_factory.mktemp("feeds"))
 
 
 def at(value: str) -> datetime:
@@ -99,7 +96,7 @@ def status(built: tuple[CanaryKB, Path]) -> dict[str, Any]:
 
 
 def test_status_json_is_valid_against_its_schema(status: dict[str, Any]) -> None:
-    schema = json.loads((PROJECT / "schemas" / "status.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "schemas" / "status.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     assert "date-time" in validator.format_checker.checkers, "no date-time checker: install rfc3339-validator"
     errors = sorted(validator.iter_errors(status), key=lambda e: list(e.absolute_path))
@@ -108,7 +105,7 @@ def test_status_json_is_valid_against_its_schema(status: dict[str, Any]) -> None
 
 def test_the_format_checker_catches_a_bad_timestamp(status: dict[str, Any]) -> None:
     """The schema check above can fail: the same document with an offset-less as_of is rejected."""
-    schema = json.loads((PROJECT / "schemas" / "status.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((REPO / "schemas" / "status.schema.json").read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
     assert list(validator.iter_errors({**status, "as_of": "2026-10-20 12:00"}))
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_public_support import run_ok, unescape_markdown
+from support import run_ok, unescape_markdown
 
 DATA = Path(__file__).resolve().parent / "data" / "public" / "github-2024-06"
 KB = DATA / "kb"

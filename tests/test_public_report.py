@@ -23,13 +23,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from test_public_support import (
+from support import (
     REPORT_SETTINGS,
     KnowledgeBaseWriter,
     incident,
     run_cli,
     run_ok,
-    service,
+    service_record,
     unescape_markdown,
     update,
     window,
@@ -41,11 +41,11 @@ NOVEMBER_SO_FAR = 9 * 24 * 60 + 12 * 60  # November 1 00:00 to November 10 12:00
 
 
 def write_services(kb: KnowledgeBaseWriter) -> None:
-    kb.service(service("api", "API", 0.999))
-    kb.service(service("web", "Website", 0.995))
-    kb.service(service("search", "Search", 0.999))
-    kb.service(service("auth", "Sign-in", 0.9995))
-    kb.service(service("db", None, 0.9995))
+    kb.service(service_record("api", "API", 0.999))
+    kb.service(service_record("web", "Website", 0.995))
+    kb.service(service_record("search", "Search", 0.999))
+    kb.service(service_record("auth", "Sign-in", 0.9995))
+    kb.service(service_record("db", None, 0.9995))
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +303,7 @@ def test_the_month_before_the_first_incident_had_none(kb: Path) -> None:
 
 
 def test_a_month_after_the_cut_off_is_refused(kb: Path) -> None:
-    proc = run_cli(kb, "report", "2026-12", "--as-of", AS_OF)
+    proc = run_cli("report", "2026-12", "--as-of", AS_OF, root=kb, timeout=120)
     assert proc.returncode != 0
     assert "has not begun" in proc.stderr and "Traceback" not in proc.stderr
 
@@ -322,7 +322,7 @@ def test_a_multi_day_heading_states_the_same_duration_as_the_data(tmp_path: Path
     "1 day 2 hours" (1560): a heading never disagrees with its data."""
     kb = KnowledgeBaseWriter(tmp_path / "kb")
     kb.settings(REPORT_SETTINGS.format(timezone="UTC"))
-    kb.service(service("api", "API", 0.999))
+    kb.service(service_record("api", "API", 0.999))
     kb.incident(
         "slow-for-a-day",
         incident(
@@ -348,7 +348,7 @@ def berlin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
         root = tmp_path_factory.mktemp(zone.replace("/", "-")) / "kb"
         kb = KnowledgeBaseWriter(root)
         kb.settings(REPORT_SETTINGS.format(timezone=zone))
-        kb.service(service("api", "API", 0.999))
+        kb.service(service_record("api", "API", 0.999))
         kb.incident(
             "late-september",
             incident(

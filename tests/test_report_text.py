@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import KB, PROJECT, SEV1_FILE, service, sev1_incident
-from test_public_support import run_cli, run_ok
+from support import KB, REPO, SEV1_FILE, run_cli, run_ok, service, sev1_incident
 
 MONTH, AS_OF = "2026-10", "2026-12-01T00:00:00Z"
 # What a terminal acts on: C0 controls but the newline, DEL, C1 controls, line separators, bidi controls.
@@ -28,8 +27,8 @@ def example(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A copy of the repository's example knowledge base (other work in the checkout cannot change it)."""
     root = tmp_path_factory.mktemp("example") / "kb"
     for part in ("incidents", "services"):
-        shutil.copytree(PROJECT / part, root / part)
-    shutil.copy(PROJECT / "incidentkb.yml", root)
+        shutil.copytree(REPO / part, root / part)
+    shutil.copy(REPO / "incidentkb.yml", root)
     return root
 
 
@@ -97,7 +96,7 @@ def test_markdown_and_json_remain_formats(example: Path, figures: dict[str, Any]
     assert page.startswith("---\ntitle: ")
     assert "99\\.924%" in page  # the site page's source, escapes and all
     assert figures["month"] == MONTH and figures["services"]
-    proc = run_cli(example, "report", MONTH, "--format", "html", "--as-of", AS_OF)
+    proc = run_cli("report", MONTH, "--format", "html", "--as-of", AS_OF, root=example, timeout=120)
     assert proc.returncode == 2
     assert "invalid choice: 'html' (choose from 'text', 'markdown', 'json')" in proc.stderr
 

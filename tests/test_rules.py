@@ -1,7 +1,7 @@
 """The policy rules of generator/validate.py, one by one: a violation is reported under the rule's name at the
 line and column of the value it concerns, and a valid variant of the same record gets no finding of that rule.
 
-Records are written to a real knowledge base (see conftest.py) and validated through the library entry point
+Records are written to a real knowledge base (see tests/support.py: KB) and validated through the library entry point
 `validate_knowledge_base` (real loader, real schema); test_cli.py runs the same checks through the CLI. Expected
 positions come from PyYAML's composer on the written text (`node_position`), not from generator.loader.
 """
@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 import pytest
-from conftest import (
+from support import (
     INVESTIGATING_FILE,
     KB,
     NEAR_MISS_FILE,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from site_helpers import REPO
+from support import REPO
 
 from generator.analyze.availability import ImpactWindow, service_month
 from generator.analyze.report import report_months

@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from site_helpers import REPO
+from support import REPO
 
 KB_PARTS = ("incidents", "services", "schemas", "docs", "mkdocs.yml", "incidentkb.yml")
 WAIT = 60.0  # seconds a test waits for a line of the server before it fails

@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import KB, PROJECT, TODAY, node_position
+from support import KB, REPO, TODAY, node_position
 
 from generator.analyze.availability import Weights
 from generator.findings import Finding, InvalidRecordsError
@@ -265,7 +265,7 @@ def test_each_bad_setting_is_one_finding_at_its_value(
 
 
 def test_the_repository_settings_and_every_case_value_that_should_pass_are_valid(kb: KB) -> None:
-    kb.write(SETTINGS, (PROJECT / SETTINGS).read_text(encoding="utf-8"))
+    kb.write(SETTINGS, (REPO / SETTINGS).read_text(encoding="utf-8"))
     assert _findings(kb) == []
     kb.write(
         SETTINGS, settings_text(report="timezone: Europe/Berlin", public="site_url: 'http://[::1]:8080/status/%7Eops/'")

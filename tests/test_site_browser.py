@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from site_helpers import (
+from support import (
     REPO,
     chromium_browser,
     example_incidents,
@@ -172,13 +172,13 @@ def test_the_word_picked_for_search_is_distinctive() -> None:
 
 
 def test_a_missing_chromium_fails_and_never_skips(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    import site_helpers
+    import support
 
-    monkeypatch.setattr(site_helpers, "CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setattr(support, "CHROMIUM", tmp_path / "no-chromium")
     for ci in ("true", None):
         if ci is None:
             monkeypatch.delenv("CI", raising=False)
         else:
             monkeypatch.setenv("CI", ci)
         with pytest.raises(pytest.fail.Exception, match="is missing: install Debian's chromium"):
-            site_helpers.require_chromium()
+            support.require_chromium()

@@ -1,7 +1,7 @@
 """The internal site of the repository's own knowledge base: a strict build, every page it should have, links
 that resolve, an atomic replacement of the previous site, and the MkDocs plugin path.
 
-The knowledge base is always copied to a tmp folder first (tests/site_helpers.py: copy_kb): nothing here
+The knowledge base is always copied to a tmp folder first (tests/support.py: copy_kb): nothing here
 writes into the repository.
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 import yaml
-from site_helpers import (
+from support import (
     AS_OF,
     FINDING_LINE,
     assert_ok,

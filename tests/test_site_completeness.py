@@ -1,7 +1,7 @@
 """Completeness: every field of the incident schema appears on the post-mortem page, every field of the service
 schema on the runbook.
 
-The records are made by walking the schemas (tests/site_helpers.py: RecordMaker), so a field added to a schema
+The records are made by walking the schemas (tests/support.py: RecordMaker), so a field added to a schema
 later is covered without touching this file. Several variants rotate the enum values, so every value of every
 enum is rendered at least once. The records are validated first: they must pass the validator's policy rules.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_helpers import (
+from support import (
     AS_OF,
     Leaf,
     RecordMaker,
@@ -145,7 +145,7 @@ def _assert_every_enum_value_used(schema: dict[str, Any], records: list[dict[str
     declared: dict[str, set[Any]] = {}
 
     def walk(node: dict[str, Any], path: str) -> None:
-        node = resolve(node, schema)
+        node = resolve(schema, node)
         if "enum" in node:
             declared[path] = {v for v in node["enum"] if v is not None}
         for key, sub in (node.get("properties") or {}).items():

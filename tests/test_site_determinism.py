@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
-from site_helpers import REPO, assert_ok, build, copy_kb, generate, tree_digest
+from support import REPO, assert_ok, build, copy_kb, generate, tree_digest
 
 
 def _differences(first: Path, second: Path, ignore=lambda _: False) -> list[str]:  # type: ignore[no-untyped-def]

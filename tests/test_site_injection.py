@@ -13,7 +13,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from site_helpers import (
+from support import (
     AS_OF,
     RecordMaker,
     assert_ok,
@@ -22,11 +22,11 @@ from site_helpers import (
     explain,
     generate,
     html_text,
-    incidentkb,
     load_schema,
     make_kb,
     page_path,
     parse_html,
+    run_cli,
     serve,
     squash,
     watched_page,
@@ -310,7 +310,7 @@ def test_settings_with_a_script_url_are_refused(tmp_path: Path, url: str) -> Non
     root = make_kb(tmp_path / "kb", [RESOLVED], [_service()])
     text = HOSTILE_SETTINGS.replace(json.dumps(SITE_URL), json.dumps(url))
     (root / "incidentkb.yml").write_text(text, encoding="utf-8")
-    validated = incidentkb("--root", root, "validate", "--as-of", AS_OF)
+    validated = run_cli("--root", root, "validate", "--as-of", AS_OF)
     assert validated.returncode == 1, explain(validated)
     line = text.splitlines().index(f"  site_url: {json.dumps(url)}") + 1
     assert re.search(

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from site_helpers import AS_OF, build, copy_kb, incidentkb
+from support import AS_OF, build, copy_kb, run_cli
 
 from generator import output
 
@@ -40,7 +40,7 @@ def test_a_committed_site_link_is_refused_and_its_target_kept(kb: Path, tmp_path
     victim = _victim(tmp_path / "victim")
     (kb / "site").symlink_to(link)
     for extra in ([], ["--public"]):
-        result = incidentkb("--root", kb, "build", "--site-dir", kb / "site", "--as-of", AS_OF, *extra)
+        result = run_cli("--root", kb, "build", "--site-dir", kb / "site", "--as-of", AS_OF, *extra)
         assert result.returncode == 2, result.stdout + result.stderr
         assert "is or passes through a symbolic link" in result.stderr
     _assert_untouched(victim)
@@ -209,7 +209,7 @@ def test_a_read_only_parent_is_a_message(kb: Path, tmp_path: Path) -> None:
 def test_the_default_sites_inside_the_knowledge_base_build_and_rebuild(kb: Path) -> None:
     for extra, folder in (([], "site"), (["--public"], "public-site")):
         for _ in range(2):
-            result = incidentkb("--root", kb, "build", "--as-of", AS_OF, *extra)
+            result = run_cli("--root", kb, "build", "--as-of", AS_OF, *extra)
             assert result.returncode == 0, result.stderr
             assert result.stdout.endswith(f"built {kb / folder}\n")
         assert (kb / folder / "index.html").is_file()

@@ -12,16 +12,7 @@ import shutil
 from pathlib import Path
 
 import yaml
-from site_helpers import (
-    assert_ok,
-    copy_kb,
-    example_incidents,
-    example_services,
-    explain,
-    generate,
-    html_text,
-    run,
-)
+from support import assert_ok, copy_kb, example_incidents, example_services, explain, generate, html_text, run
 
 ZENSICAL = shutil.which("zensical")
 

@@ -21,8 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from site_helpers import chromium_browser, html_text, serve, squash
-from test_public_support import REPORT_SETTINGS, KnowledgeBaseWriter, incident, run_ok, service, window
+from support import (
+    REPORT_SETTINGS,
+    KnowledgeBaseWriter,
+    chromium_browser,
+    html_text,
+    incident,
+    run_ok,
+    serve,
+    service_record,
+    squash,
+    window,
+)
 
 from generator.render.charts import UPTIME_COLOURS
 
@@ -49,8 +59,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("uptime") / "kb"
     kb = KnowledgeBaseWriter(root)
     kb.settings(REPORT_SETTINGS.format(timezone="UTC"))
-    kb.service(service("api", "API", 0.999))
-    kb.service(service("web", "Website", 0.999))
+    kb.service(service_record("api", "API", 0.999))
+    kb.service(service_record("web", "Website", 0.999))
     records = [
         ("first-day", "2026-08-03T00:00:00Z", "major_outage", "2026-08-03T00:45:00Z", "incident"),
         ("four-days", "2026-09-10T22:00:00Z", "partial_outage", "2026-09-13T02:00:00Z", "incident"),
