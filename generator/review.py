@@ -10,19 +10,24 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from generator.analyze.availability import ImpactWindow as AvailabilityWindow
-from generator.analyze.availability import ServiceMonth, month_bounds, service_month
+from generator.analyze.availability import (
+    MeasuredWindow,
+    ServiceMonth,
+    incident_windows,
+    month_bounds,
+    months_between,
+    service_month,
+)
+from generator.config import Settings
 from generator.findings import Finding, UsageError
 from generator.loader import Document, LoadError, decode_record, parse_document, read_record
 from generator.model import Incident, KnowledgeBaseModel, build_model, thaw
 from generator.public import public_record
 from generator.render.markdown import markdown_environment
-from generator.settings import Settings
 from generator.validate import schema_findings
 
 RECORD_FOLDERS = ("incidents", "services")
@@ -233,32 +238,20 @@ def _incident_change(old: Incident, new: Incident) -> IncidentChange | None:
     )
 
 
-def _windows(model: KnowledgeBaseModel) -> list[AvailabilityWindow]:
-    return [
-        AvailabilityWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
-        for i in model.incidents
-        for w in i.impact
-    ]
-
-
-def _months_touched(incidents: Iterable[Incident], settings: Settings, as_of: datetime) -> set[tuple[str, int, int]]:
-    touched = set()
-    for incident in incidents:
-        for window in incident.impact:
-            start = window.start.astimezone(settings.zone)
-            end = (window.end or as_of).astimezone(settings.zone)
-            year, month = start.year, start.month
-            while (year, month) <= (end.year, end.month):
-                touched.add((window.service, year, month))
-                year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return touched
+def _months_touched(incidents: list[Incident], settings: Settings, as_of: datetime) -> set[tuple[str, int, int]]:
+    """(service, year, month) of every report month a window of `incidents` overlaps (an open one to `as_of`)."""
+    return {
+        (window.service, year, month)
+        for window in incident_windows(incidents)
+        for year, month in months_between(window.start, window.end or as_of, settings.zone)
+    }
 
 
 def availability_changes(
     base: KnowledgeBaseModel, head: KnowledgeBaseModel, touched: list[Incident], settings: Settings, as_of: datetime
 ) -> list[AvailabilityChange]:
     """Availability before and after, for every service-month an added, removed or re-timed window touches."""
-    base_windows, head_windows = _windows(base), _windows(head)
+    base_windows, head_windows = incident_windows(base.incidents), incident_windows(head.incidents)
     results = []
     for service_id, year, month in sorted(_months_touched(touched, settings, as_of)):
         if month_bounds(year, month, settings.zone)[0] >= as_of:
@@ -276,7 +269,7 @@ def availability_changes(
 
 def _figure(
     model: KnowledgeBaseModel,
-    windows: list[AvailabilityWindow],
+    windows: list[MeasuredWindow],
     key: tuple[str, int, int],
     settings: Settings,
     as_of: datetime,

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from generator.analyze.availability import (
     LEVELS,
     DayFigure,
-    ImpactWindow,
+    MeasuredWindow,
     Segment,
     ServiceMonth,
     Weights,
@@ -45,11 +45,11 @@ def window(
     *,
     service: str = "api",
     maintenance: bool = False,
-) -> ImpactWindow:
-    return ImpactWindow(service, level, at(start), None if end is None else at(end), incident, maintenance)
+) -> MeasuredWindow:
+    return MeasuredWindow(service, level, at(start), None if end is None else at(end), incident, maintenance)
 
 
-def month(windows: list[ImpactWindow], year: int = 2026, number: int = 9, **kwargs) -> ServiceMonth:
+def month(windows: list[MeasuredWindow], year: int = 2026, number: int = 9, **kwargs) -> ServiceMonth:
     kwargs.setdefault("cutoff", AFTER_2026)
     figure = service_month("api", 0.999, windows, year, number, **kwargs)
     assert figure is not None
@@ -276,7 +276,7 @@ def test_window_across_autumn_dst_night_counts_real_elapsed_time() -> None:
     # 00:30 CEST to 03:30 CET on 25 October 2026: three hours on the wall clock, four hours elapsed.
     start = datetime(2026, 10, 25, 0, 30, tzinfo=BERLIN)
     end = datetime(2026, 10, 25, 3, 30, tzinfo=BERLIN)
-    windows = [ImpactWindow("api", "major_outage", start, end, "INC-2026-001", False)]
+    windows = [MeasuredWindow("api", "major_outage", start, end, "INC-2026-001", False)]
     assert month(windows, 2026, 10, tz=BERLIN).downtime_minutes == 240
     assert month(windows, 2026, 10).downtime_minutes == 240  # the report zone does not change elapsed time
 
@@ -285,7 +285,7 @@ def test_window_across_spring_dst_night_counts_real_elapsed_time() -> None:
     # 00:30 CET to 03:30 CEST on 29 March 2026: three hours on the wall clock, two hours elapsed.
     start = datetime(2026, 3, 29, 0, 30, tzinfo=BERLIN)
     end = datetime(2026, 3, 29, 3, 30, tzinfo=BERLIN)
-    windows = [ImpactWindow("api", "major_outage", start, end, "INC-2026-001", False)]
+    windows = [MeasuredWindow("api", "major_outage", start, end, "INC-2026-001", False)]
     assert month(windows, 2026, 3, tz=BERLIN).downtime_minutes == 120
 
 
@@ -461,12 +461,12 @@ def test_service_months_sorted_by_service() -> None:
 
 def test_naive_start_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        ImpactWindow("api", "major_outage", datetime(2026, 9, 1), None, "INC-2026-001", False)
+        MeasuredWindow("api", "major_outage", datetime(2026, 9, 1), None, "INC-2026-001", False)
 
 
 def test_naive_end_is_rejected() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        ImpactWindow("api", "major_outage", at("2026-09-01T00:00:00Z"), datetime(2026, 9, 2), "INC-2026-001", False)
+        MeasuredWindow("api", "major_outage", at("2026-09-01T00:00:00Z"), datetime(2026, 9, 2), "INC-2026-001", False)
 
 
 def test_naive_cutoff_is_rejected() -> None:
@@ -480,7 +480,7 @@ def test_naive_cutoff_is_rejected() -> None:
 
 def test_unknown_level_is_rejected() -> None:
     with pytest.raises(ValueError, match="impact level"):
-        ImpactWindow("api", "outage", at("2026-09-01T00:00:00Z"), None, "INC-2026-001", False)
+        MeasuredWindow("api", "outage", at("2026-09-01T00:00:00Z"), None, "INC-2026-001", False)
 
 
 @pytest.mark.parametrize("slo", [0.0, 1.0, 99.9, -0.5])
@@ -550,7 +550,7 @@ def test_daily_figures_stop_at_the_cutoff() -> None:
 def test_daily_figures_on_berlin_dst_days() -> None:
     start = datetime(2026, 10, 25, 0, 30, tzinfo=BERLIN)
     end = datetime(2026, 10, 25, 3, 30, tzinfo=BERLIN)
-    windows = [ImpactWindow("api", "partial_outage", start, end, "INC-2026-001", False)]
+    windows = [MeasuredWindow("api", "partial_outage", start, end, "INC-2026-001", False)]
     figures = daily_downtime("api", windows, date(2026, 10, 24), 3, cutoff=AFTER_2026, tz=BERLIN)
     assert [f.length_minutes for f in figures] == [1440, 1500, 1440]
     assert figures[1].downtime_minutes == pytest.approx(0.3 * 240, abs=1e-12)
@@ -575,7 +575,7 @@ Grid = tuple[datetime, int, timedelta]  # origin, number of steps, step
 
 
 @st.composite
-def scenarios(draw: st.DrawFn, grid: Grid) -> tuple[list[ImpactWindow], datetime]:
+def scenarios(draw: st.DrawFn, grid: Grid) -> tuple[list[MeasuredWindow], datetime]:
     """Windows on a grid of ``units`` steps of ``unit`` from ``origin``, and a cut-off on the same grid."""
     origin, units, unit = grid
     offsets = st.integers(min_value=0, max_value=units)
@@ -584,7 +584,7 @@ def scenarios(draw: st.DrawFn, grid: Grid) -> tuple[list[ImpactWindow], datetime
         start = draw(offsets)
         end = draw(st.one_of(st.none(), offsets))  # None: ongoing; end <= start: empty
         windows.append(
-            ImpactWindow(
+            MeasuredWindow(
                 service=draw(st.sampled_from(SERVICES)),
                 level=draw(st.sampled_from(LEVELS)),
                 start=origin + start * unit,
@@ -598,7 +598,7 @@ def scenarios(draw: st.DrawFn, grid: Grid) -> tuple[list[ImpactWindow], datetime
 
 
 def brute_force(
-    windows: list[ImpactWindow], cutoff: datetime, start: datetime, end: datetime, grid: Grid
+    windows: list[MeasuredWindow], cutoff: datetime, start: datetime, end: datetime, grid: Grid
 ) -> tuple[dict[float, int], int, set[str], set[str], bool]:
     """Walk [start, min(end, cutoff)) one unit at a time: units per max weight, maintenance units, ids touched.
 
@@ -630,7 +630,7 @@ def minutes(count: int, unit: timedelta) -> float:
     return count * unit.total_seconds() / 60
 
 
-def check_month(windows: list[ImpactWindow], cutoff: datetime, year: int, number: int, grid: Grid) -> None:
+def check_month(windows: list[MeasuredWindow], cutoff: datetime, year: int, number: int, grid: Grid) -> None:
     start, end = datetime(year, number, 1, tzinfo=UTC), datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
     figure = service_month("api", 0.999, windows, year, number, cutoff=cutoff)
     if cutoff <= start:
@@ -661,7 +661,7 @@ SECOND_GRID: Grid = (datetime(2026, 9, 30, 23, tzinfo=UTC), 2 * 3600, timedelta(
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios(MINUTE_GRID))
-def test_minute_granular_months_match_brute_force(scenario: tuple[list[ImpactWindow], datetime]) -> None:
+def test_minute_granular_months_match_brute_force(scenario: tuple[list[MeasuredWindow], datetime]) -> None:
     windows, cutoff = scenario
     check_month(windows, cutoff, 2026, 9, MINUTE_GRID)
     check_month(windows, cutoff, 2026, 10, MINUTE_GRID)
@@ -669,7 +669,7 @@ def test_minute_granular_months_match_brute_force(scenario: tuple[list[ImpactWin
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios(SECOND_GRID))
-def test_second_granular_months_match_brute_force(scenario: tuple[list[ImpactWindow], datetime]) -> None:
+def test_second_granular_months_match_brute_force(scenario: tuple[list[MeasuredWindow], datetime]) -> None:
     windows, cutoff = scenario
     check_month(windows, cutoff, 2026, 9, SECOND_GRID)
     check_month(windows, cutoff, 2026, 10, SECOND_GRID)
@@ -677,7 +677,7 @@ def test_second_granular_months_match_brute_force(scenario: tuple[list[ImpactWin
 
 @settings(max_examples=60, deadline=None)
 @given(scenarios(SECOND_GRID))
-def test_merged_segments_match_brute_force(scenario: tuple[list[ImpactWindow], datetime]) -> None:
+def test_merged_segments_match_brute_force(scenario: tuple[list[MeasuredWindow], datetime]) -> None:
     windows, cutoff = scenario
     api = [w for w in windows if w.service == "api"]
     segments = merge_weighted(api, WEIGHTS, cutoff=cutoff)
@@ -703,7 +703,7 @@ DST_GRID: Grid = (datetime(2026, 10, 23, 22, tzinfo=UTC), 4 * 1440, timedelta(mi
 
 @settings(max_examples=40, deadline=None)
 @given(scenarios(DST_GRID))
-def test_berlin_daily_figures_across_dst_match_brute_force(scenario: tuple[list[ImpactWindow], datetime]) -> None:
+def test_berlin_daily_figures_across_dst_match_brute_force(scenario: tuple[list[MeasuredWindow], datetime]) -> None:
     windows, cutoff = scenario
     figures = daily_downtime("api", windows, date(2026, 10, 24), 3, cutoff=cutoff, tz=BERLIN)
     assert [f.day for f in figures] == [date(2026, 10, 24), date(2026, 10, 25), date(2026, 10, 26)]

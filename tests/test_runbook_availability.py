@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from support import REPO
 
-from generator.analyze.availability import ImpactWindow, service_month
+from generator.analyze.availability import MeasuredWindow, service_month
 from generator.analyze.report import report_months
 from generator.knowledge_base import KnowledgeBase
 from generator.site import RUNBOOK_MONTHS, load_knowledge_base, runbook_availability
@@ -26,7 +26,7 @@ def test_recent_availability_equals_a_measure_over_every_window(as_of: datetime)
     loaded = load_knowledge_base(KnowledgeBase(REPO), as_of)
     months = report_months(loaded.public, as_of, loaded.settings.zone)
     every_window = [
-        ImpactWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
+        MeasuredWindow(w.service, w.level, w.start, w.end, i.id, maintenance=i.kind == "maintenance")
         for i in loaded.model.incidents
         for w in i.impact
     ]

@@ -53,8 +53,9 @@ def _require_aware(name: str, value: datetime) -> None:
 
 
 @dataclass(frozen=True)
-class ImpactWindow:
-    """One impact window of one service, as recorded in an incident's ``impact`` list.
+class MeasuredWindow:
+    """One impact window of one service as availability measures it: a window of an incident's ``impact`` list
+    (model.ImpactWindow, the record's window with its note) with the incident it belongs to.
 
     ``maintenance`` is True for windows of ``kind: maintenance`` records. ``end`` is None while ongoing.
     ``level`` is None while the impact is not assessed: such a window is measured as if it were not there.
@@ -95,11 +96,11 @@ class _Incident(Protocol):
     def impact(self) -> Sequence[_Window]: ...
 
 
-def incident_windows(incidents: Iterable[_Incident], *, ending_after: datetime | None = None) -> list[ImpactWindow]:
+def incident_windows(incidents: Iterable[_Incident], *, ending_after: datetime | None = None) -> list[MeasuredWindow]:
     """The impact windows of incidents, public or internal, as availability measures them; with `ending_after`,
     only those still open then or ending later (a caller measuring recent months reads no others)."""
     return [
-        ImpactWindow(w.service, w.level, w.start, w.end, incident.id, maintenance=incident.kind == "maintenance")
+        MeasuredWindow(w.service, w.level, w.start, w.end, incident.id, maintenance=incident.kind == "maintenance")
         for incident in incidents
         for w in incident.impact
         if ending_after is None or w.end is None or w.end > ending_after
@@ -161,6 +162,7 @@ class ServiceMonth:
     maintenance_minutes: float
     length_minutes: float
     slo: float
+    below_slo: bool  # the published availability is below the SLO
     error_budget_minutes: float
     error_budget_used_minutes: float
     error_budget_used_percent: float
@@ -215,6 +217,18 @@ def month_bounds(year: int, month: int, tz: tzinfo = UTC) -> tuple[datetime, dat
     return _local_midnight(date(year, month, 1), tz), _local_midnight(following, tz)
 
 
+def months_between(start: datetime, end: datetime, tz: tzinfo = UTC) -> list[tuple[int, int]]:
+    """Every calendar month of ``tz`` from the one holding ``start`` to the one holding ``end``, both included,
+    oldest first, as (year, month); [] when ``end`` falls in an earlier month than ``start``."""
+    first, last = _month_index(start.astimezone(tz)), _month_index(end.astimezone(tz))
+    return [(index // 12, index % 12 + 1) for index in range(first, last + 1)]
+
+
+def _month_index(moment: datetime) -> int:
+    """Months since the year 0: consecutive months have consecutive indexes."""
+    return moment.year * 12 + moment.month - 1
+
+
 def _seconds(delta: timedelta) -> Fraction:
     return Fraction(delta // _MICROSECOND, 1_000_000)
 
@@ -253,7 +267,7 @@ def _overlap(start: datetime, end: datetime, period_start: datetime, period_end:
 # --- merging --------------------------------------------------------------------------------------------------
 
 
-def _span(window: ImpactWindow, cutoff: datetime) -> tuple[datetime, datetime]:
+def _span(window: MeasuredWindow, cutoff: datetime) -> tuple[datetime, datetime]:
     """The window in UTC, ongoing or not, clipped to the cut-off (may be empty: end <= start)."""
     end = cutoff if window.end is None else min(_utc(window.end), cutoff)
     return _utc(window.start), end
@@ -283,18 +297,18 @@ def _rank_segments(spans: Iterable[tuple[datetime, datetime, int]]) -> list[tupl
     return segments
 
 
-def _level_segments(windows: Iterable[ImpactWindow], cutoff: datetime) -> list[tuple[datetime, datetime, int]]:
+def _level_segments(windows: Iterable[MeasuredWindow], cutoff: datetime) -> list[tuple[datetime, datetime, int]]:
     return _rank_segments(
         (*_span(w, cutoff), _RANK[w.level]) for w in windows if w.level is not None and not w.maintenance
     )
 
 
-def _maintenance_spans(windows: Iterable[ImpactWindow], cutoff: datetime) -> list[tuple[datetime, datetime]]:
+def _maintenance_spans(windows: Iterable[MeasuredWindow], cutoff: datetime) -> list[tuple[datetime, datetime]]:
     # Union of maintenance windows regardless of level: overlapping maintenance is not counted twice either.
     return [(s, e) for s, e, _ in _rank_segments((*_span(w, cutoff), 0) for w in windows if w.maintenance)]
 
 
-def merge_weighted(windows: Iterable[ImpactWindow], weights: Weights, *, cutoff: datetime) -> list[Segment]:
+def merge_weighted(windows: Iterable[MeasuredWindow], weights: Weights, *, cutoff: datetime) -> list[Segment]:
     """Downtime segments of one service's windows: sorted, non-overlapping, UTC, weight > 0.
 
     Maintenance windows are skipped; ongoing windows run to ``cutoff`` and nothing extends past it. Each
@@ -322,10 +336,10 @@ class _Timeline:
 
     levels: list[tuple[datetime, datetime, int]]  # sorted, disjoint
     maintenance: list[tuple[datetime, datetime]]  # sorted, disjoint
-    spans: list[tuple[ImpactWindow, datetime, datetime]]  # sorted by start, may overlap
+    spans: list[tuple[MeasuredWindow, datetime, datetime]]  # sorted by start, may overlap
 
     @classmethod
-    def build(cls, service: str, windows: Iterable[ImpactWindow], cutoff: datetime) -> _Timeline:
+    def build(cls, service: str, windows: Iterable[MeasuredWindow], cutoff: datetime) -> _Timeline:
         own = [w for w in windows if w.service == service and w.level is not None]  # unassessed: not there yet
         return cls(
             levels=_level_segments(own, cutoff),
@@ -348,10 +362,6 @@ class _Timeline:
             self.maintenance[first_kept:last_kept],
             self.spans[first_span:last_span],
         )
-
-    @property
-    def touches_anything(self) -> bool:
-        return bool(self.levels or self.maintenance or self.spans)
 
     @cached_property
     def _level_starts(self) -> list[datetime]:
@@ -415,7 +425,7 @@ def _measure(timeline: _Timeline, weights: Weights, start: datetime, end: dateti
 def service_month(
     service: str,
     slo: float,
-    windows: Iterable[ImpactWindow],
+    windows: Iterable[MeasuredWindow],
     year: int,
     month: int,
     *,
@@ -441,14 +451,16 @@ def service_month(
     m = _measure(_Timeline.build(service, windows, cutoff), weights, start, measured_end)
     length = _seconds(measured_end - start)
     budget = (1 - _decimal(slo)) * length
+    availability = float(1 - m.downtime_seconds / length)
     return ServiceMonth(
         service=service,
         month=f"{year:04d}-{month:02d}",
-        availability=float(1 - m.downtime_seconds / length),
+        availability=availability,
         downtime_minutes=_minutes(m.downtime_seconds),
         maintenance_minutes=_minutes(m.maintenance_seconds),
         length_minutes=_minutes(length),
         slo=slo,
+        below_slo=availability < slo,
         error_budget_minutes=_minutes(budget),
         error_budget_used_minutes=_minutes(m.downtime_seconds),
         error_budget_used_percent=float(m.downtime_seconds / budget * 100),
@@ -461,7 +473,7 @@ def service_month(
 
 def service_months(
     slos: Mapping[str, float],
-    windows: Iterable[ImpactWindow],
+    windows: Iterable[MeasuredWindow],
     year: int,
     month: int,
     *,
@@ -503,7 +515,7 @@ def _quiet_figures(first_day: date, days: int, tz: tzinfo, cutoff: datetime) -> 
 
 def daily_downtime(
     service: str,
-    windows: Iterable[ImpactWindow],
+    windows: Iterable[MeasuredWindow],
     first_day: date,
     days: int,
     *,

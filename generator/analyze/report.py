@@ -9,14 +9,16 @@ from zoneinfo import ZoneInfo
 
 from generator.analyze.availability import (
     DayFigure,
-    ImpactWindow,
+    MeasuredWindow,
     ServiceMonth,
     Weights,
     daily_downtime,
     incident_windows,
     month_bounds,
+    months_between,
     service_month,
 )
+from generator.analyze.status import impact_end
 from generator.public import PublicIncident, PublicModel, PublicService
 
 UPTIME_DAYS = 90
@@ -63,8 +65,13 @@ class MonthlyReport:
     def provisional(self) -> bool:
         return any(s.month.provisional for s in self.services) or not self.complete
 
+    @property
+    def lowest_availability(self) -> float:
+        """The lowest availability of its services (1.0 without a service)."""
+        return min((s.month.availability for s in self.services), default=1.0)
 
-def availability_windows(model: PublicModel) -> list[ImpactWindow]:
+
+def availability_windows(model: PublicModel) -> list[MeasuredWindow]:
     return incident_windows(model.incidents)
 
 
@@ -74,17 +81,8 @@ def report_months(
     """Every month from the first customer-facing impact to the cut-off, oldest first; with a `limit`, only the
     last `limit` of them, so that one impact window in an early year cannot make decades of report pages."""
     starts = [i.first_impact for i in model.incidents if i.first_impact]
-    last = cutoff.astimezone(zone)
-    first = min(starts).astimezone(zone) if starts else last
-    first_index, last_index = _month_index(first), _month_index(last)
-    if limit is not None:
-        first_index = max(first_index, last_index - limit + 1)
-    return [(index // 12, index % 12 + 1) for index in range(first_index, last_index + 1)]
-
-
-def _month_index(moment: datetime) -> int:
-    """Months since the year 0: consecutive months have consecutive indexes."""
-    return moment.year * 12 + moment.month - 1
+    months = months_between(min(starts, default=cutoff), cutoff, zone)
+    return months if limit is None else months[max(len(months) - limit, 0) :]
 
 
 def monthly_report(
@@ -95,7 +93,7 @@ def monthly_report(
     zone: ZoneInfo,
     weights: Weights,
     cutoff: datetime,
-    model_windows: Sequence[ImpactWindow] | None = None,
+    model_windows: Sequence[MeasuredWindow] | None = None,
 ) -> MonthlyReport | None:
     """The report for one month, or None if the month has not begun at the cut-off. `model_windows` are the
     model's availability_windows, for a caller that reports many months of one model."""
@@ -108,7 +106,7 @@ def monthly_report(
     # report's cost independent of how long the knowledge base's history is.
     earliest = min(start, month_bounds(first_day.year, first_day.month, zone)[0])
     latest = min(end, cutoff)
-    relevant: dict[str, list[ImpactWindow]] = {}
+    relevant: dict[str, list[MeasuredWindow]] = {}
     touching_ids = set()
     for window in availability_windows(model) if model_windows is None else model_windows:
         if window.start < latest and (window.end is None or window.end > earliest):
@@ -145,8 +143,7 @@ def monthly_report(
 
 def _report_incident(model: PublicModel, incident: PublicIncident, zone: ZoneInfo, cutoff: datetime) -> ReportIncident:
     start = min(w.start for w in incident.impact)
-    ongoing = any(w.end is None for w in incident.impact)
-    end = None if ongoing else max(w.end for w in incident.impact)  # type: ignore[type-var]
+    end = impact_end(incident)
     duration = ((end or cutoff) - start) / timedelta(minutes=1)
     services = tuple(s for s in (model.service(sid) for sid in incident.services) if s is not None)
     return ReportIncident(incident, start.astimezone(zone), end.astimezone(zone) if end else None, duration, services)

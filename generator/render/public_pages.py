@@ -9,15 +9,16 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from generator.analyze.availability import LEVELS
 from generator.analyze.report import MonthlyReport, ReportIncident
+from generator.analyze.status import CurrentStatus, current_status, impact_end
+from generator.config import Settings
 from generator.public import PublicIncident, PublicModel, PublicUpdate
 from generator.render import charts
 from generator.render.markdown import markdown_environment, svg_environment
@@ -113,7 +114,7 @@ def archive_entry(report: MonthlyReport) -> ArchiveEntry:
         name=month_name(report),
         complete=report.complete,
         incidents=len(report.incidents),
-        lowest_availability=min((s.month.availability for s in report.services), default=1.0),
+        lowest_availability=report.lowest_availability,
     )
 
 
@@ -133,29 +134,20 @@ class FeedEntry:
     at: str
 
 
-def current_level(incident: PublicIncident, service_id: str) -> str | None:
-    open_levels = [w.level for w in incident.impact if w.end is None and w.service == service_id]
-    return max(open_levels, key=LEVELS.index, default=None)
-
-
 def render_public_site(
-    model: PublicModel, reports: list[MonthlyReport], settings: Any, cutoff: datetime
+    model: PublicModel, reports: list[MonthlyReport], settings: Settings, cutoff: datetime
 ) -> dict[str, str]:
     """Every file of the public site's docs folder."""
     env = markdown_environment()
     zone = settings.zone
     pages = render_reports(reports, company=settings.company, incident_base="../history/")
-    ongoing = [i for i in model.incidents if i.ongoing and any(w.end is None for w in i.impact)]
-    statuses = [
-        (s, max((lvl for i in ongoing if (lvl := current_level(i, s.id))), key=LEVELS.index, default=None))
-        for s in model.services
-    ]
+    status = current_status(model)
     newest_first = sorted(model.incidents, key=lambda i: (i.first_impact, i.id), reverse=True)
     local = _localised(model, zone)
     pages["index.md"] = env.get_template("public/home.md.j2").render(
         settings=settings,
-        ongoing=[local[i.id] for i in ongoing],
-        statuses=statuses,
+        ongoing=[local[i.id] for i in status.ongoing],
+        status=status,
         recent=[local[i.id] for i in newest_first[:RECENT_COUNT]],
     )
     names = {s.id: s.name for s in model.services}
@@ -170,13 +162,11 @@ def render_public_site(
             windows=[(w, names[w.service]) for w in shown.impact],
         )
     pages["feed.xml"] = _feed(model, settings, cutoff)
-    pages["status.json"] = (
-        json.dumps(_status(model, ongoing, newest_first, statuses, settings, cutoff), indent=2) + "\n"
-    )
+    pages["status.json"] = json.dumps(_status(status, newest_first, settings, cutoff), indent=2) + "\n"
     return dict(sorted(pages.items()))
 
 
-def _localised(model: PublicModel, zone: Any) -> dict[str, PublicIncident]:
+def _localised(model: PublicModel, zone: tzinfo) -> dict[str, PublicIncident]:
     """Incidents with every time converted to the report's time zone, for display."""
     from dataclasses import replace
 
@@ -195,7 +185,7 @@ def _localised(model: PublicModel, zone: Any) -> dict[str, PublicIncident]:
     }
 
 
-def _feed(model: PublicModel, settings: Any, cutoff: datetime) -> str:
+def _feed(model: PublicModel, settings: Settings, cutoff: datetime) -> str:
     entries = [
         FeedEntry(incident, update, number, update.at.isoformat())
         for incident in model.incidents
@@ -209,23 +199,21 @@ def _feed(model: PublicModel, settings: Any, cutoff: datetime) -> str:
 
 
 def _status(
-    model: PublicModel,
-    ongoing: list[PublicIncident],
+    status: CurrentStatus,
     newest_first: list[PublicIncident],
-    statuses: list,
-    settings: Any,
+    settings: Settings,
     cutoff: datetime,
-) -> dict[str, Any]:  # type: ignore[type-arg]
+) -> dict[str, Any]:
     def incident_json(i: PublicIncident) -> dict[str, Any]:
         last = i.updates[-1] if i.updates else None
-        ends = [w.end for w in i.impact]
+        end = impact_end(i)
         return {
             "id": i.id,
             "title": i.title,
             "status": i.status,
             "kind": i.kind,
             "start": i.first_impact.isoformat() if i.first_impact else None,
-            "end": None if None in ends else max(e for e in ends if e is not None).isoformat(),
+            "end": end.isoformat() if end else None,
             "services": list(i.services),
             "url": f"{settings.site_url}history/{i.id}/",
             "last_update": {"at": last.at.isoformat(), "status": last.status, "message": last.message}
@@ -233,17 +221,18 @@ def _status(
             else None,
         }
 
-    worst = max((lvl for _, lvl in statuses if lvl), key=LEVELS.index, default=None)
     return {
         "as_of": cutoff.isoformat(),
-        "status": worst or "operational",
-        "services": [{"id": s.id, "name": s.name, "status": lvl or "operational"} for s, lvl in statuses],
-        "ongoing": [incident_json(i) for i in ongoing],
+        "status": status.worst or "operational",
+        "services": [
+            {"id": s.service.id, "name": s.service.name, "status": s.level or "operational"} for s in status.services
+        ],
+        "ongoing": [incident_json(i) for i in status.ongoing],
         "recent": [incident_json(i) for i in newest_first[:RECENT_COUNT]],
     }
 
 
-def public_mkdocs_config(settings: Any, docs_dir: str, site_dir: str) -> str:
+def public_mkdocs_config(settings: Settings, docs_dir: str, site_dir: str) -> str:
     """The public site's mkdocs.yml. Every value from the settings is a double-quoted YAML scalar that reads back
     exactly as written; the site name is HTML-escaped by the hook module beside the template (hooks.py)."""
     env = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)

@@ -1,0 +1,31 @@
+"""The knowledge base's settings as one typed value: report time zone, downtime weights, public site identity.
+
+Defined here, above analyze (it holds analyze's Weights) and below render and publish, so that the renderers can
+name the type they format and `settings.py` (publish) only reads `incidentkb.yml` into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from generator.analyze.availability import Weights
+
+__all__ = ["Settings"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The settings as published: each value is checked by `validate` (validate.load_settings_document), and the
+    renderers escape it for where it goes (HTML, Markdown, XML, JSON, YAML)."""
+
+    timezone: str = "UTC"
+    weights: Weights = field(default_factory=Weights)
+    history_months: int = 120  # report months kept, ending with the cut-off's (report_months' limit)
+    site_name: str = "Service availability"
+    site_url: str = "https://status.example.com/"
+    company: str = "We"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
