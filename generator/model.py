@@ -163,9 +163,6 @@ class KnowledgeBaseModel:
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
 
-    def incident(self, incident_id: str) -> Incident | None:
-        return next((i for i in self.incidents if i.id == incident_id), None)
-
 
 def build_model(incidents: Sequence[Record], services: Sequence[Record]) -> KnowledgeBaseModel:
     return KnowledgeBaseModel(

@@ -7,7 +7,6 @@ a failed build leaves the previous site untouched; the target must be the build'
 from __future__ import annotations
 
 import shutil
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +14,9 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from generator import workers
-from generator.analyze.availability import ImpactWindow, incident_windows, month_bounds, service_month
+from generator.analyze import runbooks
+from generator.analyze.availability import ServiceMonth
+from generator.analyze.internal import analyze_internal
 from generator.analyze.report import (
     MonthlyReport,
     availability_windows,
@@ -34,7 +35,7 @@ from generator.output import (
 )
 from generator.public import PublicModel, build_public_model
 from generator.public import as_of as public_as_of
-from generator.render.pages import SiteInputs, render_internal, start_postmortems
+from generator.render.pages import render_site, start_postmortems
 from generator.render.public_pages import (
     ArchiveEntry,
     archive_entry,
@@ -46,7 +47,7 @@ from generator.render.public_pages import (
 from generator.settings import Settings, load_settings
 from generator.validate import KnowledgeBase, ValidationResult, validate_knowledge_base
 
-RUNBOOK_MONTHS = 3
+RUNBOOK_MONTHS = runbooks.RUNBOOK_MONTHS
 
 
 @dataclass(frozen=True)
@@ -118,33 +119,13 @@ def _internal_report(month: tuple[int, int]) -> tuple[ArchiveEntry, dict[str, st
     return archive_entry(report), pages
 
 
-def runbook_availability(loaded: Loaded, months: list[tuple[int, int]], as_of: datetime) -> dict[str, list[object]]:
-    """Each service's availability in its most recent months (internal services included)."""
-    recent_months = months[-RUNBOOK_MONTHS:]
-    if not recent_months:
-        return {service.id: [] for service in loaded.model.services}
-    since = month_bounds(*recent_months[0], loaded.settings.zone)[0]
-    # Each service's windows that reach into those months: the measure of a month reads no others.
-    windows: dict[str, list[ImpactWindow]] = defaultdict(list)
-    for window in incident_windows(loaded.model.incidents, ending_after=since):
-        windows[window.service].append(window)
-    figures: dict[str, list[object]] = {}
-    for service in loaded.model.services:
-        recent = [
-            service_month(
-                service.id,
-                service.slo,
-                windows[service.id],
-                y,
-                m,
-                cutoff=as_of,
-                tz=loaded.settings.zone,
-                weights=loaded.settings.weights,
-            )
-            for y, m in recent_months
-        ]
-        figures[service.id] = [f for f in reversed(recent) if f is not None]
-    return figures
+def runbook_availability(
+    loaded: Loaded, months: list[tuple[int, int]], as_of: datetime
+) -> dict[str, list[ServiceMonth]]:
+    """Each service's availability in its most recent months (internal services included): analyze/runbooks.py."""
+    return runbooks.recent_availability(
+        loaded.model, months, cutoff=as_of, tz=loaded.settings.zone, weights=loaded.settings.weights
+    )
 
 
 def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
@@ -176,21 +157,17 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
 
 
 def _internal_pages(loaded: Loaded, as_of: datetime, jobs: int, postmortems: workers.Started) -> dict[str, str]:
-    """Every internal page but the monthly reports."""
-    weights = loaded.settings.weights
-    inputs = SiteInputs(
-        model=loaded.model,
-        today=as_of.date(),
-        cutoff=as_of,
-        availability=runbook_availability(loaded, report_months(loaded.public, as_of, loaded.settings.zone), as_of),
-        weights={
-            "major_outage": weights.major_outage,
-            "partial_outage": weights.partial_outage,
-            "degraded_performance": weights.degraded_performance,
-        },
-        jobs=jobs,
-    )
-    return render_internal(inputs, postmortems)
+    """Every internal page but the monthly reports; `postmortems` (begun on `jobs` CPUs) makes the post-mortems."""
+    months = report_months(loaded.public, as_of, loaded.settings.zone)
+    availability = runbook_availability(loaded, months, as_of)  # each service's recent months, for its runbook
+    analysis = analyze_internal(loaded.model, as_of.date(), availability)  # every other fact the pages show
+    weights = loaded.settings.weights  # printed under each runbook's availability, by level
+    by_level = {
+        "major_outage": weights.major_outage,
+        "partial_outage": weights.partial_outage,
+        "degraded_performance": weights.degraded_performance,
+    }
+    return render_site(analysis, by_level, postmortems)  # placed, formatted and sorted by path
 
 
 def generate_public(

@@ -55,50 +55,73 @@ def summarize(group: Group, today: date) -> GroupSummary:
 
 
 @dataclass(frozen=True)
+class SummarizedGroup:
+    group: Group
+    summary: GroupSummary
+
+
+@dataclass(frozen=True)
 class IndexView:
     slug: str
-    title: str
+    title: str  # "By service"
+    noun: str  # what the view groups by: "service"
     description: str
-    groups: tuple[Group, ...]
-    summaries: tuple[GroupSummary, ...]  # one per group, in the same order
+    groups: tuple[SummarizedGroup, ...]
 
 
-# slug, title, description, the keys an incident is filed under
-VIEW_DEFINITIONS: tuple[tuple[str, str, str, Callable[[Incident], Iterable[str]]], ...] = (
+# slug, title, noun, description, the keys an incident is filed under
+VIEW_DEFINITIONS: tuple[tuple[str, str, str, str, Callable[[Incident], Iterable[str]]], ...] = (
     (
         "by-service",
         "By service",
+        "service",
         "Every incident and near miss under each service it affected (planned maintenance is left out).",
         lambda i: i.services if i.kind != "maintenance" else (),
     ),
     (
         "by-root-cause",
         "By root-cause category",
+        "root-cause category",
         "Incidents grouped by the category of their root cause.",
         lambda i: [i.root_cause_category or "not recorded"],
     ),
     (
         "by-contributing-factor",
         "By contributing factor",
+        "contributing factor",
         "Incidents grouped by fishbone category of their contributing factors.",
         lambda i: i.contributing_categories,
     ),
     (
         "by-defence-layer",
         "By failed defence layer",
+        "failed defence layer",
         "Which defence layers let defects through (Swiss cheese).",
         lambda i: i.failed_layers,
     ),
     (
         "by-detection",
         "By detection method",
+        "detection method",
         "How incidents were detected.",
         lambda i: [i.detection_method or "not recorded"],
     ),
-    ("by-trigger", "By trigger", "What set each failure off.", lambda i: [i.trigger_kind or "not recorded"]),
-    ("by-change", "By preceding change", "What changed before it broke (the diff).", lambda i: i.change_kinds),
-    ("by-escape-reason", "By escape reason", "Why testing did not catch the defect.", lambda i: i.escape_reasons),
-    ("by-tag", "By tag", "Incidents by their tags.", lambda i: i.tags),
+    ("by-trigger", "By trigger", "trigger", "What set each failure off.", lambda i: [i.trigger_kind or "not recorded"]),
+    (
+        "by-change",
+        "By preceding change",
+        "preceding change",
+        "What changed before it broke (the diff).",
+        lambda i: i.change_kinds,
+    ),
+    (
+        "by-escape-reason",
+        "By escape reason",
+        "escape reason",
+        "Why testing did not catch the defect.",
+        lambda i: i.escape_reasons,
+    ),
+    ("by-tag", "By tag", "tag", "Incidents by their tags.", lambda i: i.tags),
 )
 
 
@@ -112,9 +135,9 @@ def group_by(incidents: Iterable[Incident], keys_of: Callable[[Incident], Iterab
 
 def index_views(model: KnowledgeBaseModel, today: date) -> tuple[IndexView, ...]:
     views = []
-    for slug, title, description, keys_of in VIEW_DEFINITIONS:
-        groups = group_by(model.incidents, keys_of)
-        views.append(IndexView(slug, title, description, groups, tuple(summarize(g, today) for g in groups)))
+    for slug, title, noun, description, keys_of in VIEW_DEFINITIONS:
+        groups = tuple(SummarizedGroup(g, summarize(g, today)) for g in group_by(model.incidents, keys_of))
+        views.append(IndexView(slug, title, noun, description, groups))
     return tuple(views)
 
 

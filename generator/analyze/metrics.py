@@ -159,3 +159,46 @@ class RegressionShare:
 def regression_share(incidents: Iterable[Incident]) -> RegressionShare:
     values = [i.regression_test_added for i in response_incidents(incidents)]
     return RegressionShare(values.count(True), values.count(False), values.count(None))
+
+
+@dataclass(frozen=True)
+class MetricTable:
+    grouped_by: str  # "severity", "quarter"
+    rows: list[MetricRow]
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: float
+
+
+@dataclass(frozen=True)
+class MetricsAnalysis:
+    """Everything the metrics page shows: the response tables, the counts, defect ages and the chart series."""
+
+    tables: tuple[MetricTable, ...]
+    counts: list[MonthCount]
+    ages: list[DefectAge]
+    median_age_days: float | None
+    regression: RegressionShare
+    mitigate_by_severity: tuple[Bar, ...]  # median minutes to mitigate (0 where unknown)
+    incidents_per_month: tuple[Bar, ...]  # unplanned incidents started in each month
+
+
+def metrics_analysis(incidents: Iterable[Incident]) -> MetricsAnalysis:
+    incidents = list(incidents)
+    severity_rows = by_severity(incidents)
+    counts = counts_by_month(incidents)
+    ages = defect_ages(incidents)
+    return MetricsAnalysis(
+        tables=(MetricTable("severity", severity_rows), MetricTable("quarter", by_quarter(incidents))),
+        counts=counts,
+        ages=ages,
+        median_age_days=percentile([a.days for a in ages], 50) if ages else None,
+        regression=regression_share(incidents),
+        mitigate_by_severity=tuple(
+            Bar(row.group, row.metrics["time_to_mitigate"].median or 0.0) for row in severity_rows
+        ),
+        incidents_per_month=tuple(Bar(c.month, float(c.by_kind.get("incident", 0))) for c in counts),
+    )

@@ -1,13 +1,25 @@
-"""Runbook facts derived from the knowledge base: blast radius, hotfix smoke suite, known failure modes."""
+"""Runbook facts derived from the knowledge base: blast radius, hotfix smoke suite, known failure modes and each
+service's recent availability."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, tzinfo
 
+from generator.analyze.availability import (
+    MeasuredWindow,
+    ServiceMonth,
+    Weights,
+    incident_windows,
+    month_bounds,
+    service_month,
+)
 from generator.analyze.metrics import minutes_between
 from generator.model import ActionItem, ContainmentAction, Incident, KnowledgeBaseModel, Service
+
+RUNBOOK_MONTHS = 3  # a runbook shows the availability of its service's last few report months
 
 
 def dependents_of(model: KnowledgeBaseModel, service_id: str) -> tuple[str, ...]:
@@ -29,7 +41,9 @@ def dependents_of(model: KnowledgeBaseModel, service_id: str) -> tuple[str, ...]
 @dataclass(frozen=True)
 class SmokeTest:
     service: str
-    test: Mapping[str, Any]
+    name: str
+    covers: str | None
+    command: str | None
 
 
 def smoke_suite(model: KnowledgeBaseModel, service_id: str) -> tuple[SmokeTest, ...]:
@@ -38,7 +52,10 @@ def smoke_suite(model: KnowledgeBaseModel, service_id: str) -> tuple[SmokeTest, 
     for sid in (service_id, *dependents_of(model, service_id)):
         service = model.service(sid)
         if service:
-            suite.extend(SmokeTest(sid, test) for test in service.record.get("smoke_tests") or ())
+            suite.extend(
+                SmokeTest(sid, test["name"], test.get("covers"), test.get("command"))
+                for test in service.record.get("smoke_tests") or ()
+            )
     return tuple(suite)
 
 
@@ -75,5 +92,97 @@ def open_action_items(model: KnowledgeBaseModel, service_id: str) -> tuple[Actio
     )
 
 
-def dependencies_of(model: KnowledgeBaseModel, service: Service) -> tuple[str, ...]:
-    return tuple(sorted(service.depends_on))
+def recent_availability(
+    model: KnowledgeBaseModel,
+    months: Sequence[tuple[int, int]],
+    *,
+    cutoff: datetime,
+    tz: tzinfo,
+    weights: Weights,
+) -> dict[str, list[ServiceMonth]]:
+    """Each service's availability in the last RUNBOOK_MONTHS of the report `months` (oldest first), newest first;
+    internal services included."""
+    recent_months = months[-RUNBOOK_MONTHS:]
+    if not recent_months:
+        return {service.id: [] for service in model.services}
+    since = month_bounds(*recent_months[0], tz)[0]
+    # Each service's windows that reach into those months: the measure of a month reads no others.
+    windows: dict[str, list[MeasuredWindow]] = defaultdict(list)
+    for window in incident_windows(model.incidents, ending_after=since):
+        windows[window.service].append(window)
+    figures: dict[str, list[ServiceMonth]] = {}
+    for service in model.services:
+        recent = [
+            service_month(service.id, service.slo, windows[service.id], y, m, cutoff=cutoff, tz=tz, weights=weights)
+            for y, m in recent_months
+        ]
+        figures[service.id] = [f for f in reversed(recent) if f is not None]
+    return figures
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    title: str
+    command: str | None
+    expect: str | None  # what a healthy result looks like
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    role: str | None
+    contact: str
+    hours: str | None
+
+
+@dataclass(frozen=True)
+class Runbook:
+    """Everything a service's runbook shows: what its record says and what the knowledge base tells about it."""
+
+    service: Service
+    tags: tuple[str, ...]
+    diagnostics: tuple[Diagnostic, ...]
+    dashboards: tuple[Dashboard, ...]
+    escalation: tuple[Contact, ...]
+    incidents: int  # every record on the service, near misses and maintenance included
+    ongoing: tuple[Incident, ...]  # unresolved incidents on the service (planned maintenance left out)
+    blast_radius: tuple[str, ...]
+    suite: tuple[SmokeTest, ...]
+    failure_modes: tuple[FailureMode, ...]
+    open_items: tuple[ActionItem, ...]
+    availability: tuple[ServiceMonth, ...]  # its recent months, newest first
+
+
+def ongoing_incidents(model: KnowledgeBaseModel) -> tuple[Incident, ...]:
+    """The unresolved incidents and near misses (planned maintenance is not an incident to respond to)."""
+    return tuple(i for i in model.incidents if i.ongoing and i.kind != "maintenance")
+
+
+def runbook(
+    model: KnowledgeBaseModel, service: Service, ongoing: Sequence[Incident], availability: Sequence[ServiceMonth]
+) -> Runbook:
+    record = service.record
+    return Runbook(
+        service=service,
+        tags=tuple(record.get("tags") or ()),
+        diagnostics=tuple(
+            Diagnostic(d["title"], d.get("command"), d.get("expect")) for d in record.get("diagnostics") or ()
+        ),
+        dashboards=tuple(Dashboard(d["title"], d["url"]) for d in record.get("dashboards") or ()),
+        escalation=tuple(
+            Contact(e["name"], e.get("role"), e["contact"], e.get("hours")) for e in record.get("escalation") or ()
+        ),
+        incidents=sum(1 for i in model.incidents if service.id in i.services),
+        ongoing=tuple(i for i in ongoing if service.id in i.services),
+        blast_radius=dependents_of(model, service.id),
+        suite=smoke_suite(model, service.id),
+        failure_modes=failure_modes(model, service.id),
+        open_items=open_action_items(model, service.id),
+        availability=tuple(availability),
+    )

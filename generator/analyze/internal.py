@@ -1,0 +1,71 @@
+"""The internal site's analysis: every fact its pages show but the post-mortems', computed once, as typed values.
+
+Render receives this (and, per incident, analyze/postmortems.py's facts) and only places and formats it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from generator.analyze import lessons, metrics, runbooks
+from generator.analyze.availability import ServiceMonth
+from generator.model import Incident, KnowledgeBaseModel
+
+RECENT_COUNT = 10  # incidents on the home page
+
+
+@dataclass(frozen=True)
+class IncidentMonth:
+    month: str  # YYYY-MM of the start, or "unknown"
+    incidents: tuple[Incident, ...]  # oldest first
+    kinds: Mapping[str, int]  # incidents of each kind (incident, near_miss, maintenance)
+
+
+@dataclass(frozen=True)
+class InternalAnalysis:
+    today: date
+    ongoing: tuple[Incident, ...]  # unresolved, planned maintenance left out
+    recent: tuple[Incident, ...]  # the latest RECENT_COUNT, newest first
+    months: tuple[IncidentMonth, ...]  # newest first
+    runbooks: tuple[runbooks.Runbook, ...]  # one per service, by service id
+    tracker: lessons.ActionTracker
+    views: tuple[lessons.IndexView, ...]
+    patterns: tuple[lessons.Pattern, ...]
+    near_misses: tuple[Incident, ...]  # newest first
+    metrics: metrics.MetricsAnalysis
+
+
+def analyze_internal(
+    model: KnowledgeBaseModel, today: date, availability: Mapping[str, Sequence[ServiceMonth]]
+) -> InternalAnalysis:
+    """`availability`: each service's recent months (runbooks.recent_availability), measured by the caller."""
+    ongoing = runbooks.ongoing_incidents(model)
+    return InternalAnalysis(
+        today=today,
+        ongoing=ongoing,
+        recent=tuple(sorted(model.incidents, key=lambda i: i.sort_key, reverse=True)[:RECENT_COUNT]),
+        months=incident_months(model.incidents),
+        runbooks=tuple(
+            runbooks.runbook(model, service, ongoing, availability.get(service.id, ())) for service in model.services
+        ),
+        tracker=lessons.action_tracker(model, today),
+        views=lessons.index_views(model, today),
+        patterns=lessons.recurring_patterns(model),
+        near_misses=lessons.near_misses(model),
+        metrics=metrics.metrics_analysis(model.incidents),
+    )
+
+
+def incident_months(incidents: Sequence[Incident]) -> tuple[IncidentMonth, ...]:
+    """The incidents by the month they started in, newest month first."""
+    by_month: dict[str, list[Incident]] = {}
+    for incident in incidents:
+        month = incident.started_at.strftime("%Y-%m") if incident.started_at else "unknown"
+        by_month.setdefault(month, []).append(incident)
+    return tuple(
+        IncidentMonth(month, tuple(by_month[month]), Counter(i.kind for i in by_month[month]))
+        for month in sorted(by_month, reverse=True)
+    )
