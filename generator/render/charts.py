@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import itertools
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from generator.analyze.postmortems import Factor
 from generator.model import Incident
 from generator.render.markdown import svg_environment
 from generator.vocabulary import FISHBONE_CATEGORIES, PHASES, phase_title
@@ -102,9 +104,8 @@ class Bone:
     factors: tuple[tuple[str, float, float], ...]  # text, x, y
 
 
-def fishbone(incident: Incident) -> str | None:
+def fishbone(incident: Incident, factors: Sequence[Factor]) -> str | None:
     """An Ishikawa diagram: the effect at the head, one bone per fishbone category, factors along each bone."""
-    factors = incident.record.get("contributing_factors") or ()
     if not factors:
         return None
     spine_y, head_x = 200.0, 640.0
@@ -113,7 +114,7 @@ def fishbone(incident: Incident) -> str | None:
         top = index % 2 == 0
         x_start = 80.0 + 180 * (index // 2)
         y_end = 40.0 if top else 360.0
-        texts = [_truncate(f["description"], 34) for f in factors if f["category"] == category]
+        texts = [_truncate(f.description or "", 34) for f in factors if f.category == category]
         placed = tuple(
             (text, x_start + 14 + 12 * n, (y_end + 30 + 22 * n) if top else (y_end - 30 - 22 * n))
             for n, text in enumerate(texts[:5])

@@ -217,6 +217,11 @@ def percent(fraction: float | None, digits: int = 3) -> str | None:
     return None if fraction is None else f"{fraction * 100:.{digits}f}%"
 
 
+def decimal(number: float | None, places: int = 1) -> str | None:
+    """A number with `places` decimals (rounded as printf rounds), for figures such as minutes and percents."""
+    return None if number is None else f"{number:.{places}f}"
+
+
 @cache  # compiled templates are reused: building an Environment per page recompiled them thousands of times
 def markdown_environment() -> Environment:
     env = Environment(
@@ -239,6 +244,7 @@ def markdown_environment() -> Environment:
         label=label,
         fm=front_matter_value,
         percent=percent,
+        decimal=decimal,
         local_when=local_when,
         minutes_words=minutes_words,
         inert=inert,

@@ -109,7 +109,7 @@ def _postmortem(env, facts: postmortems.PostmortemFacts, cutoff: datetime) -> di
     incident = facts.incident
     pages: dict[str, str] = {}
     timeline_svg = charts.phase_timeline(incident, cutoff)
-    fishbone_svg = charts.fishbone(incident)
+    fishbone_svg = charts.fishbone(incident, facts.contributing_factors)
     if timeline_svg:
         pages[f"{CHART_DIR}/{incident.id}-timeline.svg"] = timeline_svg
     if fishbone_svg:

@@ -20,7 +20,7 @@ from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
 from markupsafe import Markup
 
 from generator.analyze.report import MonthlyReport
-from generator.render.markdown import day, label, local_when, minutes_words, percent
+from generator.render.markdown import day, decimal, label, local_when, minutes_words, percent
 from generator.render.public_pages import lede, month_name
 
 Trusted = Markup  # text already made safe for a terminal here, not taken raw from a record
@@ -136,6 +136,7 @@ def text_environment() -> Environment:
         local_when=local_when,
         minutes_words=minutes_words,
         percent=percent,
+        decimal=decimal,
     )
     env.globals.update(row=row)
     return env
