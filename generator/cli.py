@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 
-from generator import vocabulary
+from generator import vocabulary, workers
 from generator.findings import (
     REPORTERS,
     IncidentKBError,
@@ -420,11 +420,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _interrupt)
     run: Callable[[argparse.Namespace, KnowledgeBase], int] = args.run
     if args.command in ("build", "generate"):
-        import gc
-
         # A one-shot command: what the generation keeps out of the cyclic collector (workers.collector_spared)
         # may stay out until the process ends. `serve` builds again and again in one process and must not.
-        gc.freeze()
+        workers.spare_the_collector_until_exit()
     try:
         return run(args, knowledge_base_at(args.root))
     except InvalidRecordsError as exc:
