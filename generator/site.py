@@ -17,6 +17,7 @@ from generator import workers
 from generator.analyze import runbooks
 from generator.analyze.availability import ServiceMonth
 from generator.analyze.internal import analyze_internal
+from generator.analyze.postmortems import postmortem_facts
 from generator.analyze.report import (
     MonthlyReport,
     availability_windows,
@@ -35,7 +36,7 @@ from generator.output import (
 )
 from generator.public import PublicModel, build_public_model
 from generator.public import as_of as public_as_of
-from generator.render.pages import render_site, start_postmortems
+from generator.render.pages import render_postmortems, render_site
 from generator.render.public_pages import (
     ArchiveEntry,
     archive_entry,
@@ -154,6 +155,25 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
         pages.update(report_pages)
     pages.update(render_report_archive([entry for entry, _ in made]))
     return dict(sorted(pages.items())), loaded.findings
+
+
+# Below this many incidents, forking workers costs more than it saves.
+PARALLEL_MIN_INCIDENTS = 400
+_CHUNK_INCIDENTS = 250
+
+
+def start_postmortems(model: KnowledgeBaseModel, cutoff: datetime, jobs: int) -> workers.Started:
+    """The post-mortem pages and charts of every incident, begun on up to `jobs` CPUs: a dict per chunk."""
+    incidents = model.incidents
+    jobs = jobs if len(incidents) >= PARALLEL_MIN_INCIDENTS else 1
+    chunks = workers.chunks(len(incidents), _CHUNK_INCIDENTS)
+    return workers.Started(_postmortem_chunk, chunks, jobs, (incidents, cutoff))
+
+
+def _postmortem_chunk(chunk: range) -> dict[str, str]:
+    """A worker's share: each incident's facts found (analyze), then its page rendered (render)."""
+    incidents, cutoff = workers.shared()
+    return render_postmortems((postmortem_facts(incidents[index], cutoff) for index in chunk), cutoff)
 
 
 def _internal_pages(loaded: Loaded, as_of: datetime, jobs: int, postmortems: workers.Started) -> dict[str, str]:

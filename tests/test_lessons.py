@@ -16,9 +16,10 @@ import pytest
 from support import AS_OF, REPO
 
 from generator.analyze import lessons
+from generator.analyze.internal import analyze_internal
 from generator.knowledge_base import KnowledgeBase
 from generator.model import KnowledgeBaseModel, parse_time
-from generator.render.pages import SiteInputs, group_page, render_internal
+from generator.render.pages import group_page, render_analysis
 from generator.site import generate_internal, load_knowledge_base
 
 CUTOFF = datetime.fromisoformat(AS_OF.replace("Z", "+00:00"))
@@ -216,7 +217,7 @@ def test_a_view_page_holds_one_row_per_group_at_any_size() -> None:
 
     def view_pages(m: KnowledgeBaseModel) -> dict[str, str]:
         """Each view's page, from one rendering of the whole internal site (not one per view)."""
-        site = render_internal(SiteInputs(model=m, today=TODAY, cutoff=CUTOFF))
+        site = render_analysis(analyze_internal(m, TODAY, {}), weights={})
         return {v.slug: site[f"lessons/{v.slug}.md"] for v in lessons.index_views(m, TODAY)}
 
     small, large = view_pages(model), view_pages(many)

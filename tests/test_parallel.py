@@ -132,8 +132,8 @@ def test_post_mortems_and_reports_made_by_workers_are_the_same(
 ) -> None:
     for number in range(1, 13):
         kb.write_incident(f"2026-10-14-bulk-{number:04d}.yaml", dump_yaml(incident(number)))
-    monkeypatch.setattr(page_module, "PARALLEL_MIN_INCIDENTS", 0)
-    monkeypatch.setattr(page_module, "_CHUNK_INCIDENTS", 2)
+    monkeypatch.setattr(site_module, "PARALLEL_MIN_INCIDENTS", 0)
+    monkeypatch.setattr(site_module, "_CHUNK_INCIDENTS", 2)
     pids = tmp_path / "pids"
     pids.mkdir()
     render = page_module._postmortem

@@ -9,46 +9,20 @@ it names the pages, links them and hands the facts to the templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from generator import workers
 from generator.analyze import lessons, metrics, postmortems
-from generator.analyze.availability import ServiceMonth
-from generator.analyze.internal import InternalAnalysis, analyze_internal
-from generator.model import KnowledgeBaseModel
+from generator.analyze.internal import InternalAnalysis
 from generator.render import charts
 from generator.render.markdown import Trusted, markdown_environment
 
 CHART_DIR = "assets/charts"
 
 
-@dataclass(frozen=True)
-class SiteInputs:
-    """What the pages are rendered from: the model, the analyses that need outside facts, and the date."""
-
-    model: KnowledgeBaseModel
-    today: date
-    cutoff: datetime  # ongoing impact is drawn up to here
-    availability: Mapping[str, Sequence[ServiceMonth]] = field(default_factory=dict)  # service id -> recent months
-    weights: Mapping[str, float] = field(default_factory=dict)
-    jobs: int = 1  # processes that render the post-mortems of a large knowledge base
-
-
 def anchor(text: str) -> Trusted:
     return Trusted(re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x")
-
-
-def render_internal(inputs: SiteInputs, postmortems: workers.Started | None = None) -> dict[str, str]:
-    """Every generated page and chart of the internal site, sorted by path: analysed (analyze_internal), then
-    rendered (render_site). The post-mortems may have been begun already (start_postmortems); else they are begun
-    here, and the other pages are analysed and rendered while they are made."""
-    if postmortems is None:
-        postmortems = start_postmortems(inputs.model, inputs.cutoff, inputs.jobs)
-    with postmortems:
-        analysis = analyze_internal(inputs.model, inputs.today, inputs.availability)
-        return render_site(analysis, inputs.weights, postmortems)
 
 
 def render_site(
@@ -83,25 +57,12 @@ def render_analysis(analysis: InternalAnalysis, weights: Mapping[str, float]) ->
     return pages
 
 
-# Below this many incidents, forking workers costs more than it saves.
-PARALLEL_MIN_INCIDENTS = 400
-_CHUNK_INCIDENTS = 250
-
-
-def start_postmortems(model: KnowledgeBaseModel, cutoff: datetime, jobs: int) -> workers.Started:
-    """The post-mortem pages and charts of every incident, begun on up to `jobs` CPUs: a dict per chunk."""
-    incidents = model.incidents
-    jobs = jobs if len(incidents) >= PARALLEL_MIN_INCIDENTS else 1
-    shared = (markdown_environment(), incidents, cutoff)
-    return workers.Started(_postmortem_chunk, workers.chunks(len(incidents), _CHUNK_INCIDENTS), jobs, shared)
-
-
-def _postmortem_chunk(chunk: range) -> dict[str, str]:
-    """A worker's share: each incident's facts are found (analyze/postmortems.py) where its page is rendered."""
-    env, incidents, cutoff = workers.shared()
+def render_postmortems(facts: Iterable[postmortems.PostmortemFacts], cutoff: datetime) -> dict[str, str]:
+    """The post-mortem page and charts of each incident, from its facts (analyze/postmortems.py)."""
+    env = markdown_environment()
     pages: dict[str, str] = {}
-    for index in chunk:
-        pages.update(_postmortem(env, postmortems.postmortem_facts(incidents[index], cutoff), cutoff))
+    for one in facts:
+        pages.update(_postmortem(env, one, cutoff))
     return pages
 
 
