@@ -293,11 +293,11 @@ def _capture_logs() -> None:
     logging.getLogger().addHandler(capture)
 
 
-def _run_chunk(task: tuple[Work, range]) -> _ChunkResult:
+def _run_chunk(shared: _Shared, task: tuple[Work, range]) -> _ChunkResult:
     """In a worker: one chunk's work on the pages it inherited, with the log records it made and an error that
     pickles."""
     work, chunk = task
-    result = work(workers.shared(), chunk)
+    result = work(shared, chunk)
     result.records = list(_captured)
     _captured.clear()
     result.error = _picklable(result.error)

@@ -7,7 +7,8 @@ a failed build leaves the previous site untouched; the target must be the build'
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Protocol, runtime_checkable
 
 from generator import workers
 from generator.analyze import runbooks
-from generator.analyze.availability import ServiceMonth
+from generator.analyze.availability import MeasuredWindow, ServiceMonth
 from generator.analyze.internal import analyze_internal
 from generator.analyze.postmortems import postmortem_facts
 from generator.analyze.report import (
@@ -25,7 +26,7 @@ from generator.analyze.report import (
     report_months,
 )
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
-from generator.model import KnowledgeBaseModel, build_model
+from generator.model import Incident, KnowledgeBaseModel, build_model
 from generator.output import (
     SITE_MARKER,
     check_replaceable_site,
@@ -93,29 +94,38 @@ def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jo
         return [r for r in started.results() if r is not None]
 
 
+# What every month's report reads: the public model, the settings, the cut-off and the model's availability windows.
+_ReportInputs = tuple[PublicModel, Settings, datetime, Sequence[MeasuredWindow]]
+
+
 def _start_reports(
-    task: Callable[[tuple[int, int]], object], public: PublicModel, settings: Settings, as_of: datetime, jobs: int
+    task: Callable[[_ReportInputs, tuple[int, int]], object],
+    public: PublicModel,
+    settings: Settings,
+    as_of: datetime,
+    jobs: int,
 ) -> workers.Started:
-    """`task` for every report month, begun in workers while the caller goes on (it reads workers.shared())."""
+    """`task` for every report month, begun in workers while the caller goes on: task(shared, month), shared being
+    (public, settings, as_of, the model's availability windows)."""
     months = report_months(public, as_of, settings.zone, settings.history_months)
     return workers.Started(task, months, jobs, (public, settings, as_of, availability_windows(public)))
 
 
-def _monthly_report(month: tuple[int, int]) -> MonthlyReport | None:
-    public, settings, as_of, windows = workers.shared()
+def _monthly_report(shared: _ReportInputs, month: tuple[int, int]) -> MonthlyReport | None:
+    public, settings, as_of, windows = shared
     year, number = month
     return monthly_report(
         public, year, number, zone=settings.zone, weights=settings.weights, cutoff=as_of, model_windows=windows
     )
 
 
-def _internal_report(month: tuple[int, int]) -> tuple[ArchiveEntry, dict[str, str]] | None:
+def _internal_report(shared: _ReportInputs, month: tuple[int, int]) -> tuple[ArchiveEntry, dict[str, str]] | None:
     """A month's report for the internal site, made and rendered in the worker: its archive row and its pages
     (only these travel back, not the report's daily figures)."""
-    report = _monthly_report(month)
+    report = _monthly_report(shared, month)
     if report is None:
         return None
-    _, settings, _, _ = workers.shared()
+    _, settings, _, _ = shared
     pages = render_report(report, company=settings.company, incident_base="../incidents/", searchable=False)
     return archive_entry(report), pages
 
@@ -131,29 +141,25 @@ def runbook_availability(
 
 def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
     """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
-    the records are checked, and the post-mortems and monthly reports made, in that many forked workers."""
-    # The records, then the models built from them, are in use until the pages are rendered: the cyclic collector
-    # need not walk them again and again (at 10,000 incidents that was a quarter of the generation's time), and
-    # forked workers share their memory pages instead of copying them. Reference counting still frees them, and
-    # the block gives them back to the collector at its end (a long-lived `serve` would otherwise keep every
-    # build's cycles for good).
-    with workers.collector_spared() as spare:
-        result, settings = _validated(kb, as_of, jobs)
+    the records are checked, and the post-mortems and monthly reports made, in that many forked workers. Work goes
+    to the workers as soon as what it needs exists: the post-mortems (the most work in a large knowledge base) need
+    only the internal model, the monthly reports only the public one. What is built is in use until the pages are
+    rendered: spare() keeps it out of the cyclic collector's walks, where the entry point chose so (workers.py)."""
+    with workers.collector_spared() as spare, ExitStack() as running:
+        result, settings = _validated(kb, as_of, jobs)  # load and check every record and the settings
         spare()
-        # Work goes to the workers as soon as what it needs exists: the post-mortems (the most work in a large
-        # knowledge base) need only the internal model, the monthly reports only the public one.
-        model = _internal_model(result)
+        model = _internal_model(result)  # the internal model of the valid records
         spare()
-        with start_postmortems(model, as_of, jobs) as postmortems:
-            public = _public_model(result, as_of)
-            spare()
-            with _start_reports(_internal_report, public, settings, as_of, jobs) as started:
-                loaded = Loaded(model, public, settings, result.findings)
-                pages = _internal_pages(loaded, as_of, jobs, postmortems)
-                made = [m for m in started.results() if m is not None]
+        postmortems = running.enter_context(start_postmortems(model, as_of, jobs))  # post-mortems begin in workers
+        public = _public_model(result, as_of)  # the public projection, as of the cut-off
+        spare()
+        reports = running.enter_context(_start_reports(_internal_report, public, settings, as_of, jobs))  # reports too
+        loaded = Loaded(model, public, settings, result.findings)
+        pages = _internal_pages(loaded, as_of, postmortems)  # every other page, analysed and rendered meanwhile
+        made = [m for m in reports.results() if m is not None]  # the monthly reports, with their archive rows
     for _, report_pages in made:
         pages.update(report_pages)
-    pages.update(render_report_archive([entry for entry, _ in made]))
+    pages.update(render_report_archive([entry for entry, _ in made]))  # the archive of every month
     return dict(sorted(pages.items())), loaded.findings
 
 
@@ -170,14 +176,14 @@ def start_postmortems(model: KnowledgeBaseModel, cutoff: datetime, jobs: int) ->
     return workers.Started(_postmortem_chunk, chunks, jobs, (incidents, cutoff))
 
 
-def _postmortem_chunk(chunk: range) -> dict[str, str]:
+def _postmortem_chunk(shared: tuple[Sequence[Incident], datetime], chunk: range) -> dict[str, str]:
     """A worker's share: each incident's facts found (analyze), then its page rendered (render)."""
-    incidents, cutoff = workers.shared()
+    incidents, cutoff = shared
     return render_postmortems((postmortem_facts(incidents[index], cutoff) for index in chunk), cutoff)
 
 
-def _internal_pages(loaded: Loaded, as_of: datetime, jobs: int, postmortems: workers.Started) -> dict[str, str]:
-    """Every internal page but the monthly reports; `postmortems` (begun on `jobs` CPUs) makes the post-mortems."""
+def _internal_pages(loaded: Loaded, as_of: datetime, postmortems: workers.Started) -> dict[str, str]:
+    """Every internal page but the monthly reports; `postmortems` (begun in workers) makes the post-mortems."""
     months = report_months(loaded.public, as_of, loaded.settings.zone)
     availability = runbook_availability(loaded, months, as_of)  # each service's recent months, for its runbook
     analysis = analyze_internal(loaded.model, as_of.date(), availability)  # every other fact the pages show

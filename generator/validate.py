@@ -142,7 +142,7 @@ def _check_incidents(
                 gc.collect(1)
 
 
-def _check_chunk(chunk: tuple[list[Path], KnowledgeBase, Context, bool]) -> CheckedIncidents:
+def _check_chunk(_: None, chunk: tuple[list[Path], KnowledgeBase, Context, bool]) -> CheckedIncidents:
     """One worker's share: the findings and ids of a chunk of files, and their records if kept (the node trees
     stay in the worker)."""
     paths, kb, context, keep = chunk

@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 Task = TypeVar("Task")
 Result = TypeVar("Result")
 
-_shared: Any = None  # set by Started before the fork, read by the workers through shared()
+_shared: Any = None  # set by Started just before the fork: what each forked worker hands its tasks
 
 
-def shared() -> Any:
-    """In a task: the `shared` value of the Started (or in_order()) that runs it."""
-    return _shared
+def _call(function: Callable[[Any, Any], Any], task: Any) -> Any:
+    """In a worker: function(shared, task), with the `shared` value the worker inherited when it forked."""
+    return function(_shared, task)
 
 
 def die_with_parent(parent: int) -> None:
@@ -60,10 +60,10 @@ def forks(jobs: int, tasks: int) -> bool:
 
 
 def in_order(
-    function: Callable[[Task], Result], tasks: Sequence[Task], jobs: int, shared: Any = None
+    function: Callable[[Any, Task], Result], tasks: Sequence[Task], jobs: int, shared: Any = None
 ) -> Iterator[Result]:
-    """function(task) for every task, in task order, on up to `jobs` processes. `function` must be a module-level
-    function (it is pickled by name); `shared` is what it reads through shared()."""
+    """function(shared, task) for every task, in task order, on up to `jobs` processes. `function` must be a
+    module-level function (it is pickled by name); `shared` reaches the workers by fork, never pickled."""
     with Started(function, tasks, jobs, shared) as started:
         yield from started.results()
 
@@ -74,13 +74,14 @@ class Started:
     stop if that other work fails. An executor rather than a Pool: a worker that dies (out of memory, killed)
     raises instead of hanging.
 
-    `function` must be a module-level function (it is pickled by name) and reads `shared` through shared().
+    Each task is function(shared, task). `function` must be a module-level function (it is pickled by name);
+    `shared` reaches the workers by fork, never pickled, and tasks run here get it as an argument too.
     `initializer`, if given, runs in each worker once it has started (not in this process when the tasks run here).
     """
 
     def __init__(
         self,
-        function: Callable[[Any], Any],
+        function: Callable[[Any, Any], Any],
         tasks: Sequence[Any],
         jobs: int,
         shared: Any = None,
@@ -94,7 +95,7 @@ class Started:
         _shared = shared
         try:
             if not forks(jobs, len(tasks)):
-                self._done = [function(task) for task in tasks]
+                self._done = [function(shared, task) for task in tasks]
             else:
                 fork = multiprocessing.get_context("fork")
                 self._pool = ProcessPoolExecutor(
@@ -105,7 +106,7 @@ class Started:
                 )
                 # The workers fork at the first submit, all of them (with fork, the executor starts no more later),
                 # seeing `shared`.
-                self._futures = [self._pool.submit(function, task) for task in tasks]
+                self._futures = [self._pool.submit(_call, function, task) for task in tasks]
         finally:
             _shared = None
 

@@ -75,10 +75,10 @@ def test_two_workers_report_exactly_what_one_process_reports(kb: KB) -> None:
 _PID_FOLDER = ""
 
 
-def _recording_chunk(chunk: tuple[list[Path], KnowledgeBase, object]) -> validate.CheckedIncidents:
+def _recording_chunk(shared: None, chunk: tuple[list[Path], KnowledgeBase, object]) -> validate.CheckedIncidents:
     """The real worker function, leaving a mark of the process it ran in."""
     Path(_PID_FOLDER, str(os.getpid())).touch()
-    return _ORIGINAL_CHECK_CHUNK(chunk)  # type: ignore[arg-type]
+    return _ORIGINAL_CHECK_CHUNK(shared, chunk)  # type: ignore[arg-type]
 
 
 _ORIGINAL_CHECK_CHUNK = validate._check_chunk

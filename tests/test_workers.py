@@ -20,19 +20,19 @@ needs_fork = pytest.mark.skipif("fork" not in multiprocessing.get_all_start_meth
 _MARKS = ""  # a folder the workers' initializer marks, set by the test before the fork
 
 
-def _times_shared(task: int) -> tuple[int, int]:
-    return task * workers.shared(), os.getpid()
+def _times_shared(shared: int, task: int) -> tuple[int, int]:
+    return task * shared, os.getpid()
 
 
 def _mark_worker() -> None:
     Path(_MARKS, str(os.getpid())).touch()
 
 
-def _pid(task: int) -> int:
+def _pid(_: None, task: int) -> int:
     return os.getpid()
 
 
-def _die_on_three(task: int) -> int:
+def _die_on_three(_: None, task: int) -> int:
     if task == 3:
         os._exit(1)  # as a worker killed for its memory ends: no exception, no result
     return task
@@ -42,7 +42,7 @@ def _die_on_three(task: int) -> int:
 def test_results_come_back_as_completed_with_their_task_index() -> None:
     tasks = list(range(20))
     with workers.Started(_times_shared, tasks, 2, 3) as started:
-        assert workers.shared() is None  # the workers have forked: the parent holds the value no longer
+        assert workers._shared is None  # the workers have forked: the parent holds the value no longer
         completed = list(started.as_completed())
     assert sorted(index for index, _ in completed) == tasks
     assert all(result == tasks[index] * 3 for index, (result, _) in completed)
@@ -53,7 +53,7 @@ def test_one_job_runs_the_tasks_here_in_order() -> None:
     with workers.Started(_times_shared, [1, 2, 3], 1, 10) as started:
         assert list(started.as_completed()) == [(0, (10, os.getpid())), (1, (20, os.getpid())), (2, (30, os.getpid()))]
         assert [result for result, _ in started.results()] == [10, 20, 30]
-    assert workers.shared() is None
+    assert workers._shared is None
 
 
 @needs_fork
