@@ -276,7 +276,12 @@ def postmortem_complete(doc: Document, _: Context) -> Iterator[Finding]:
             doc,
             ["action_items"] if "action_items" in data else [],
             "action-items-count",
-            f"{label} needs 2 to 4 action items (has {len(items)}); more than that and none get done",
+            f"{label} needs 2 to 4 action items (has {len(items)}); "
+            + (
+                "more than that and none get done"
+                if len(items) > 4
+                else "fewer leaves open what would prevent, detect or limit a repeat"
+            ),
         )
     for index, item in enumerate(items):
         for key in ("owner", "due"):

@@ -185,7 +185,7 @@ def _load_schema_valid(path: Path, kind: str, kb: KnowledgeBase, findings: list[
         findings.append(exc.finding)
         return None
     except OSError as exc:
-        findings.append(finding(kb.display(path), 1, 1, "unreadable", f"cannot read file: {exc.strerror}"))
+        findings.append(finding(kb.display(path), 1, 1, "unreadable", f"cannot be read: {exc.strerror}"))
         return None
     errors = schema_findings(doc, kind) or unrepresentable_times(doc)
     findings.extend(errors)
@@ -362,7 +362,7 @@ def load_settings_document(kb: KnowledgeBase) -> tuple[Document | None, list[Fin
     except LoadError as exc:
         return None, [exc.finding]
     except OSError as exc:
-        return None, [finding(SETTINGS_FILE, 1, 1, "unreadable", f"cannot read file: {exc.strerror}")]
+        return None, [finding(SETTINGS_FILE, 1, 1, "unreadable", f"cannot be read: {exc.strerror}")]
     findings = schema_findings(doc, "settings")  # the loader has refused NaN and infinity already
     refused = {(f.line, f.column) for f in findings}
     findings += [f for f in _settings_problems(doc) if (f.line, f.column) not in refused]

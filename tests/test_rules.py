@@ -542,7 +542,11 @@ def test_action_items_count(kb: KB, count: int) -> None:
     record["action_items"] = (record["action_items"] + [extra_item(n) for n in range(3)])[:count]
     text, result = write_and_validate(kb, SEV1_FILE, record)
     assert_finding(result, "action-items-count", text, ["action_items"], path=SEV1_FILE)
-    assert f"has {count}" in rules_of(result, "action-items-count")[0].message
+    message = rules_of(result, "action-items-count")[0].message
+    assert f"has {count}" in message
+    # The reason given fits the case: too many get none done; too few leave a repeat unaddressed.
+    assert ("none get done" in message) == (count > 4)
+    assert ("what would prevent, detect or limit a repeat" in message) == (count < 2)
 
 
 def test_action_items_missing(kb: KB) -> None:
