@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
 from functools import cache
 from typing import Any
@@ -222,35 +223,45 @@ def decimal(number: float | None, places: int = 1) -> str | None:
     return None if number is None else f"{number:.{places}f}"
 
 
-@cache  # compiled templates are reused: building an Environment per page recompiled them thousands of times
-def markdown_environment() -> Environment:
+def template_environment(
+    finalize: Callable[[Any], Any], filters: Mapping[str, Callable[..., Any]], globals_: Mapping[str, Any]
+) -> Environment:
+    """A Jinja environment for our templates whose `finalize` escapes every value for the output's own syntax
+    (Markdown, a terminal): HTML autoescape would not stop a Markdown link or a terminal's escape sequence.
+    Absent optional record keys read as unknown (ChainableUndefined), not as an error."""
     env = Environment(
         loader=PackageLoader("generator", "templates"),
-        undefined=ChainableUndefined,  # absent optional record keys read as unknown, not as an error
+        undefined=ChainableUndefined,
         finalize=finalize,
-        autoescape=False,  # finalize does Markdown-aware escaping; HTML autoescape would not stop Markdown links
+        autoescape=False,
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(
-        codeblock=codeblock,
-        code=code,
-        oneline=oneline,
-        paragraphs=paragraphs,
-        when=when,
-        day=day,
-        duration=duration,
-        label=label,
-        fm=front_matter_value,
-        percent=percent,
-        decimal=decimal,
-        local_when=local_when,
-        minutes_words=minutes_words,
-        inert=inert,
-    )
-    env.globals.update(link=link, url_link=url_link)
+    env.filters.update(filters)
+    env.globals.update(globals_)
     return env
+
+
+@cache  # compiled templates are reused: building an Environment per page recompiled them thousands of times
+def markdown_environment() -> Environment:
+    filters: dict[str, Callable[..., Any]] = {
+        "codeblock": codeblock,
+        "code": code,
+        "oneline": oneline,
+        "paragraphs": paragraphs,
+        "when": when,
+        "day": day,
+        "duration": duration,
+        "label": label,
+        "fm": front_matter_value,
+        "percent": percent,
+        "decimal": decimal,
+        "local_when": local_when,
+        "minutes_words": minutes_words,
+        "inert": inert,
+    }
+    return template_environment(finalize, filters, {"link": link, "url_link": url_link})
 
 
 @cache

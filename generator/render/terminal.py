@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 import textwrap
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
-from jinja2 import ChainableUndefined, Environment, PackageLoader, Undefined
+from jinja2 import Environment, Undefined
 from markupsafe import Markup
 
 from generator.analyze.report import MonthlyReport
-from generator.render.markdown import day, decimal, label, local_when, minutes_words, percent
+from generator.render.markdown import day, decimal, label, local_when, minutes_words, percent, template_environment
 from generator.render.public_pages import lede, month_name
 
 Trusted = Markup  # text already made safe for a terminal here, not taken raw from a record
@@ -118,28 +119,18 @@ def columns(block: str, align: str = "", indent: int = 0, rule: bool = True) -> 
 
 @cache
 def text_environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("generator", "templates"),
-        undefined=ChainableUndefined,
-        finalize=finalize,
-        autoescape=False,  # a terminal is not a browser: finalize does the escaping a terminal needs
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(
-        wrap=wrap,
-        heading=heading,
-        columns=columns,
-        day=day,
-        label=label,
-        local_when=local_when,
-        minutes_words=minutes_words,
-        percent=percent,
-        decimal=decimal,
-    )
-    env.globals.update(row=row)
-    return env
+    filters: dict[str, Callable[..., Any]] = {
+        "wrap": wrap,
+        "heading": heading,
+        "columns": columns,
+        "day": day,
+        "label": label,
+        "local_when": local_when,
+        "minutes_words": minutes_words,
+        "percent": percent,
+        "decimal": decimal,
+    }
+    return template_environment(finalize, filters, {"row": row})
 
 
 def render_report_text(report: MonthlyReport, *, company: str) -> str:
