@@ -121,9 +121,17 @@ def test_the_swap_is_one_exchange(tmp_path: Path) -> None:
 
 
 def _children(pid: int) -> set[int]:
-    found = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
+    """The process's children now; a thread or the process may end while we read (a race, not an error)."""
+    found: set[int] = set()
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except FileNotFoundError:
+        return found
+    for task in tasks:
+        try:
+            children = (task / "children").read_text().split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
         found.update(int(c) for c in children)
     return found
 
@@ -150,7 +158,7 @@ def test_a_killed_build_leaves_no_worker_and_the_next_build_clears_its_debris(kb
         deadline = time.monotonic() + rng.uniform(0.8, 3.0)
         children: set[int] = set()
         while time.monotonic() < deadline and process.poll() is None:
-            children |= _children(process.pid) if Path(f"/proc/{process.pid}").exists() else set()
+            children |= _children(process.pid)
             time.sleep(0.02)
         process.kill()
         process.wait()
