@@ -181,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of(report)
     report.set_defaults(run=run_report)
 
+    schema = commands.add_parser(
+        "schema", help="write the knowledge base's effective schemas (its taxonomies added) for editors"
+    )
+    schema.add_argument(
+        "--out",
+        type=Path,
+        help=f"folder to write incident, service and settings schemas into (default: {SCHEMA_FOLDER} of the "
+        "knowledge base)",
+    )
+    schema.set_defaults(run=run_schema)
+
     serve = commands.add_parser(
         "serve", help="live preview: rebuilds when a file changes, and shows the findings while records are invalid"
     )
@@ -302,9 +313,10 @@ def run_diff(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     from generator.settings import load_settings
 
     as_of = args.as_of or datetime.now(UTC)
-    base = load_side(args.base, read_revision(kb.root, args.base))
-    head = load_side(args.head or "working tree", read_revision(kb.root, args.head))
-    summary = compare(base, head, settings=load_settings(kb.root), as_of=as_of)
+    settings = load_settings(kb.root)  # its taxonomies read both sides: a taxonomy only adds values
+    base = load_side(args.base, read_revision(kb.root, args.base), settings.taxonomies)
+    head = load_side(args.head or "working tree", read_revision(kb.root, args.head), settings.taxonomies)
+    summary = compare(base, head, settings=settings, as_of=as_of)
     print(render_diff(summary, as_of.date()), end="")
     return 0
 
@@ -369,6 +381,43 @@ def run_report(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         print(pages[f"reports/{report.month}.md"], end="")
     else:
         print(render_report_text(report, company=settings.company), end="")
+    return 0
+
+
+SCHEMA_FOLDER = ".incidentkb/schemas"  # where `incidentkb schema` writes by default, under the knowledge base
+
+
+def run_schema(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    """Write the effective incident, service and settings schemas (incidentkb.yml's taxonomies added), which a
+    record's `# yaml-language-server: $schema=...` modeline can name, so that editors offer the knowledge base's
+    own vocabulary."""
+    import json
+
+    from generator.output import check_target, write_files
+    from generator.schemas import EDITOR_KINDS, editor_schema
+    from generator.settings import load_settings
+
+    option = "--out" if args.out is not None else "the schema folder"
+    out = check_target(args.out if args.out is not None else kb.root / SCHEMA_FOLDER, kb.root, option=option)
+    try:
+        taxonomies = load_settings(kb.root).taxonomies
+    except InvalidRecordsError as exc:
+        print(format_text(exc.findings), file=sys.stderr)
+        print("incidentkb: error: the settings (incidentkb.yml) are invalid; no schema was written", file=sys.stderr)
+        return exc.exit_code
+    files = {
+        f"{kind}.schema.json": json.dumps(editor_schema(kind, taxonomies), indent=2, ensure_ascii=False) + "\n"
+        for kind in EDITOR_KINDS
+    }
+    try:
+        written = write_files(out, files)
+    except OSError as exc:
+        where = exc.filename or out
+        raise UsageError(
+            f"{option} {args.out or kb.display(out)}: cannot write {where}: {exc.strerror or exc}"
+        ) from None
+    for path in written:
+        print(f"wrote {kb.display(path)}")
     return 0
 
 

@@ -1,4 +1,5 @@
-"""The knowledge base's settings as one typed value: report time zone, downtime weights, public site identity.
+"""The knowledge base's settings as one typed value: report time zone, downtime weights, public site identity, and
+the taxonomies it adds to the schemas' vocabularies.
 
 Defined here, above analyze (it holds analyze's Weights) and below render and publish, so that the renderers can
 name the type they format and `settings.py` (publish) only reads `incidentkb.yml` into it.
@@ -10,6 +11,8 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from generator.analyze.availability import Weights
+from generator.schemas import NO_TAXONOMIES, Taxonomies
+from generator.vocabulary import Vocabulary
 
 __all__ = ["Settings"]
 
@@ -25,6 +28,12 @@ class Settings:
     site_name: str = "Service availability"
     site_url: str = "https://status.example.com/"
     company: str = "We"
+    taxonomies: Taxonomies = NO_TAXONOMIES  # the values incidentkb.yml adds to the schemas' enums
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The knowledge base's words: the incident schema's with its taxonomies added."""
+        return Vocabulary.of(self.taxonomies)
 
     @property
     def zone(self) -> ZoneInfo:

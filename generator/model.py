@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from types import MappingProxyType
 from typing import Any
 
@@ -34,18 +34,137 @@ def thaw(value: Any) -> Any:
     return value
 
 
-def parse_time(value: str | None) -> datetime | None:
-    """An RFC 3339 string (validated to carry an offset) as an aware datetime."""
-    return None if value is None else datetime.fromisoformat(value.replace("z", "Z"))
+class ApproximateTime(datetime):
+    """A time the sources give as approximate ({about: ...}, "about 06:45"). Arithmetic and comparison treat it
+    as written; durations built on it are shown as approximate ("about 40 min")."""
+
+
+class DateOnly(datetime):
+    """A day known without its time (a write-up published on 2026-10-14): midnight UTC of that day, so records
+    still sort and fall in their month. No duration is computed to or from it (metrics.minutes_between), it
+    never bounds an availability window, and it is shown as the date alone."""
+
+    def isoformat(self, sep: str = "T", timespec: str = "auto") -> str:
+        return self.astimezone(UTC).date().isoformat()
+
+
+def parse_time(value: str | Mapping[str, str] | None) -> datetime | None:
+    """A time as the schema admits it, as an aware datetime: an RFC 3339 string (validated to carry an offset),
+    a date only (DateOnly) or {about: <timestamp>} (ApproximateTime); None when not recorded."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return ApproximateTime.fromisoformat(value["about"].replace("z", "Z"))
+    if len(value) == 10:  # YYYY-MM-DD: the schema's date form
+        return DateOnly.combine(date.fromisoformat(value), time(), tzinfo=UTC)
+    return datetime.fromisoformat(value.replace("z", "Z"))
+
+
+def precision(moment: datetime | None) -> str | None:
+    """exact, approximate or date (None when not recorded): how well a parsed time is known."""
+    if moment is None:
+        return None
+    if isinstance(moment, DateOnly):
+        return "date"
+    return "approximate" if isinstance(moment, ApproximateTime) else "exact"
+
+
+def is_before(first: datetime, second: datetime) -> bool:
+    """Whether `first` is surely earlier than `second`: a date only is compared by its day (in UTC), since a
+    time on the same day may lie on either side of it."""
+    if isinstance(first, DateOnly) or isinstance(second, DateOnly):
+        return first.astimezone(UTC).date() < second.astimezone(UTC).date()
+    return first < second
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """How much: a share (`value` percent `of` something), a count (`value` `unit`) or money (`value` `currency`)."""
+
+    measure: str
+    value: float
+    of: str | None = None
+    unit: str | None = None
+    currency: str | None = None
+    approximate: bool = False
+    note: str | None = None
+
+
+def quantities_from(entries: Sequence[Mapping[str, Any]] | None) -> tuple[Quantity, ...]:
+    return tuple(
+        Quantity(
+            q["measure"],
+            q["value"],
+            q.get("of"),
+            q.get("unit"),
+            q.get("currency"),
+            bool(q.get("approximate", False)),
+            q.get("note"),
+        )
+        for q in entries or ()
+    )
 
 
 @dataclass(frozen=True)
 class ImpactWindow:
+    """An availability window that can be measured: its start is known to the minute or approximately, and its
+    end is too (or it is still open). Availability is computed from these only."""
+
     service: str
     level: str | None  # None: not assessed yet (counts for nothing in availability and is not published)
     start: datetime
     end: datetime | None
     note: str | None = None
+    timing: str = "during"  # during, before_detection or residual (went on after the incident was resolved)
+    intermittent: bool = False
+    regions: tuple[str, ...] = ()
+    segments: tuple[str, ...] = ()
+    quantities: tuple[Quantity, ...] = ()
+    description: str | None = None
+    public_description: str | None = None
+
+
+@dataclass(frozen=True)
+class ImpactEntry:
+    """Impact that availability does not count: another kind (data lost, wrong results, money lost...), or an
+    availability window whose start or end is a date only or not recorded (`unmeasured`)."""
+
+    service: str
+    kind: str
+    level: str | None
+    start: datetime | None
+    end: datetime | None
+    timing: str
+    intermittent: bool
+    regions: tuple[str, ...]
+    segments: tuple[str, ...]
+    quantities: tuple[Quantity, ...]
+    description: str | None
+    public_description: str | None
+    note: str | None
+
+    @property
+    def unmeasured(self) -> bool:
+        return self.kind == "availability"
+
+
+STATED_TOLERANCE_MINUTES = 1.0  # a stated duration is rounded to the minute
+STATED_APPROXIMATE_SHARE = 0.1  # "about 40 minutes": within a tenth of the stated figure
+
+
+def stated_differs(stated: float, approximate: bool, computed: float | None) -> bool:
+    """Whether a duration a source states disagrees with the one the record's times give: by more than a minute,
+    or for an approximate statement by more than a tenth of it. Unknown when nothing is computed."""
+    if computed is None:
+        return False
+    tolerance = max(STATED_TOLERANCE_MINUTES, stated * STATED_APPROXIMATE_SHARE if approximate else 0.0)
+    return abs(stated - computed) > tolerance
+
+
+def measurable(start: datetime | None, end: datetime | None) -> bool:
+    """Whether availability can measure a window: a start, and an end unless still open, each known to the minute
+    or approximately (a date alone does not say how long it lasted)."""
+    return start is not None and not isinstance(start, DateOnly) and not isinstance(end, DateOnly)
 
 
 @dataclass(frozen=True)
@@ -61,8 +180,8 @@ class ActionItem:
     title: str
     owner: str | None
     due: date | None
-    status: str
-    kind: str
+    status: str | None
+    kind: str | None
     link: str | None
 
     @property
@@ -92,7 +211,7 @@ class TimelineEntry:
 class Incident:
     id: str
     title: str
-    severity: str
+    severity: str | None  # None: never assessed (allowed where the policy profile does not require it)
     status: str
     kind: str
     services: tuple[str, ...]
@@ -101,7 +220,8 @@ class Incident:
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
     resolved_at: datetime | None
-    impact: tuple[ImpactWindow, ...]
+    impact: tuple[ImpactWindow, ...]  # measurable availability windows: what availability counts
+    other_impact: tuple[ImpactEntry, ...]  # every other impact entry, shown but never counted
     updates: tuple[Update, ...]
     action_items: tuple[ActionItem, ...]
     containment: tuple[ContainmentAction, ...]
@@ -118,6 +238,23 @@ class Incident:
     introduced_at: datetime | None
     source: str
     record: Mapping[str, Any]
+    provenance: str = "live"  # live, reconstructed or imported (provenance.method)
+
+    @property
+    def live(self) -> bool:
+        """Written by the responders as it happened: only live records are held to the full policy, and only on
+        them is a missing value a gap rather than something the sources never gave."""
+        return self.provenance == "live"
+
+    @property
+    def impact_minutes(self) -> float | None:
+        """Minutes from the first impact to the last, over the measurable availability windows other than residual
+        ones: the duration a publication's stated one is compared with. None while any is open, or with none."""
+        windows = [w for w in self.impact if w.timing != "residual"]
+        if not windows or any(w.end is None for w in windows):
+            return None
+        end = max(w.end for w in windows if w.end is not None)
+        return (end - min(w.start for w in windows)).total_seconds() / 60
 
     @property
     def ongoing(self) -> bool:
@@ -138,16 +275,26 @@ class ContainmentLever:
 
 
 @dataclass(frozen=True)
+class ExternalDependency:
+    """An outside provider a service relies on: not a service of ours, so none of our incidents are its."""
+
+    name: str
+    purpose: str | None
+    status_page: str | None
+
+
+@dataclass(frozen=True)
 class Service:
     id: str
     name: str
     description: str | None
-    owner_team: str
-    tier: int
+    owner_team: str | None
+    tier: int | None
     public_listed: bool
     public_name: str | None
     slo: float
     depends_on: tuple[str, ...]
+    external_dependencies: tuple[ExternalDependency, ...]
     containment_levers: tuple[ContainmentLever, ...]
     source: str
     record: Mapping[str, Any]
@@ -179,6 +326,7 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
     root_cause = _section(data, "root_cause")
     escape = _section(data, "escape")
     regression = escape.get("regression_test") or {}
+    resolved = data["status"] == "resolved"
     return Incident(
         id=data["id"],
         title=data["title"],
@@ -191,10 +339,8 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
         acknowledged_at=parse_time(data.get("acknowledged_at")),
         mitigated_at=parse_time(data.get("mitigated_at")),
         resolved_at=parse_time(data.get("resolved_at")),
-        impact=tuple(
-            ImpactWindow(w["service"], w["level"], parse_time(w["start"]), parse_time(w.get("end")), w.get("note"))  # type: ignore[arg-type]
-            for w in data.get("impact") or []
-        ),
+        impact=tuple(_window(w) for w in data.get("impact") or [] if _is_measured(w, resolved)),
+        other_impact=tuple(_entry(w) for w in data.get("impact") or [] if not _is_measured(w, resolved)),
         updates=tuple(Update(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
         action_items=tuple(
             ActionItem(
@@ -202,8 +348,8 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
                 a["title"],
                 a.get("owner"),
                 date.fromisoformat(a["due"]) if a.get("due") else None,
-                a["status"],
-                a["kind"],
+                a.get("status"),
+                a.get("kind"),
                 a.get("link"),
             )
             for a in data.get("action_items") or []
@@ -231,6 +377,51 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
         introduced_at=parse_time(_section(data, "defect_age").get("introduced_at")),
         source=source,
         record=freeze(dict(data)),
+        provenance=_section(data, "provenance").get("method") or "live",
+    )
+
+
+def _is_measured(window: Mapping[str, Any], resolved: bool) -> bool:
+    """An availability window with times availability can count; on a resolved record an end not recorded is
+    not "still open" (it would count to the cut-off) but unknown."""
+    if window.get("kind", "availability") != "availability":
+        return False
+    end = parse_time(window.get("end"))
+    return measurable(parse_time(window.get("start")), end) and not (resolved and end is None)
+
+
+def _window(w: Mapping[str, Any]) -> ImpactWindow:
+    return ImpactWindow(
+        w["service"],
+        w.get("level"),
+        parse_time(w["start"]),  # type: ignore[arg-type]  # _is_measured: it has one
+        parse_time(w.get("end")),
+        w.get("note"),
+        w.get("timing", "during"),
+        bool(w.get("intermittent", False)),
+        tuple(w.get("regions") or ()),
+        tuple(w.get("segments") or ()),
+        quantities_from(w.get("quantities")),
+        w.get("description"),
+        w.get("public_description"),
+    )
+
+
+def _entry(w: Mapping[str, Any]) -> ImpactEntry:
+    return ImpactEntry(
+        w["service"],
+        w.get("kind", "availability"),
+        w.get("level"),
+        parse_time(w.get("start")),
+        parse_time(w.get("end")),
+        w.get("timing", "during"),
+        bool(w.get("intermittent", False)),
+        tuple(w.get("regions") or ()),
+        tuple(w.get("segments") or ()),
+        quantities_from(w.get("quantities")),
+        w.get("description"),
+        w.get("public_description"),
+        w.get("note"),
     )
 
 
@@ -245,6 +436,10 @@ def service_from(data: Mapping[str, Any], source: str) -> Service:
         public_name=data["public"].get("name"),
         slo=data["slo"]["availability"],
         depends_on=tuple(data.get("depends_on") or ()),
+        external_dependencies=tuple(
+            ExternalDependency(e["name"], e.get("purpose"), e.get("status_page"))
+            for e in data.get("external_dependencies") or ()
+        ),
         containment_levers=tuple(
             sorted(
                 (

@@ -210,3 +210,23 @@ def _not_generated(folder: Path) -> list[str]:
             if relative not in listed or os.path.islink(path) or not os.path.isfile(path):
                 foreign.append(relative)
     return sorted(foreign)
+
+
+def write_files(folder: Path, files: Mapping[str, str]) -> list[Path]:
+    """Write each `{name: text}` into `folder` (made if missing) atomically: a temporary file beside it, renamed
+    over it, so a reader sees the old file or the new one, never half of one. Returns the paths written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+                os.fchmod(handle.fileno(), 0o666 & ~_umask())
+                handle.write(text)
+            os.replace(temporary, folder / name)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        written.append(folder / name)
+    return written

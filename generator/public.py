@@ -15,14 +15,16 @@ from datetime import datetime
 from typing import Any
 
 from generator.loader import Record
-from generator.model import parse_time
+from generator.model import measurable, parse_time
 from generator.schemas import PUBLIC_MARK, load_schema, resolve
-from generator.vocabulary import INCIDENT_STATUSES
+from generator.vocabulary import DEFAULT, INCIDENT_STATUSES, Vocabulary
 
 
 def project(value: Any, node: Mapping[str, Any], schema: Mapping[str, Any]) -> Any:
     """`value` reduced to the parts its schema `node` marks public (objects and arrays recursively)."""
     node = resolve(schema, node)  # type: ignore[arg-type]
+    if node.get("x-time"):  # a time is one value, whichever form it is written in ({about: ...} included)
+        return value
     if isinstance(value, dict):
         properties = node.get("properties", {})
         return {
@@ -56,6 +58,19 @@ class PublicWindow:
 
 
 @dataclass(frozen=True)
+class PublicImpact:
+    """Impact that is not availability (data lost, wrong results...), published with its public description."""
+
+    service: str
+    kind: str
+    start: datetime | None
+    end: datetime | None
+    timing: str
+    regions: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
 class PublicUpdate:
     at: datetime
     status: str
@@ -77,6 +92,8 @@ class PublicIncident:
     mitigation: str | None
     prevention: str | None
     updates: tuple[PublicUpdate, ...]
+    other_impact: tuple[PublicImpact, ...] = ()
+    resolved_time_recorded: bool = True  # False: resolved, but the record does not say when (not live)
 
     @property
     def ongoing(self) -> bool:
@@ -96,8 +113,15 @@ class PublicModel:
         return next((s for s in self.services if s.id == service_id), None)
 
 
-def as_of(model: PublicModel, cutoff: datetime) -> PublicModel:
-    """The public model as customers saw it at `cutoff`: later updates and impact are not known yet."""
+def announced_status(update: PublicUpdate, vocabulary: Vocabulary = DEFAULT) -> str:
+    """The status an update gives its incident: the lifecycle phase its status announces, never the raw name (a
+    `postmortem` update announces `resolved`; a knowledge base's own `recovering` may announce `monitoring`)."""
+    return vocabulary.phase_of(update.status) or update.status
+
+
+def as_of(model: PublicModel, cutoff: datetime, vocabulary: Vocabulary = DEFAULT) -> PublicModel:
+    """The public model as customers saw it at `cutoff`: later updates and impact are not known yet. The status
+    is the phase the latest update announced (in the knowledge base's `vocabulary`)."""
     incidents = []
     for incident in model.incidents:
         windows = tuple(
@@ -108,8 +132,15 @@ def as_of(model: PublicModel, cutoff: datetime) -> PublicModel:
         if not windows:
             continue
         updates = tuple(u for u in incident.updates if u.at <= cutoff)
-        resolved = incident.resolved_at is not None and incident.resolved_at <= cutoff and all(w.end for w in windows)
-        status = incident.status if resolved else (updates[-1].status if updates else INCIDENT_STATUSES[0])
+        resolved_in_time = (
+            incident.resolved_at <= cutoff if incident.resolved_at is not None else incident.status == "resolved"
+        )
+        resolved = resolved_in_time and all(w.end for w in windows)
+        status = (
+            incident.status
+            if resolved
+            else (announced_status(updates[-1], vocabulary) if updates else INCIDENT_STATUSES[0])
+        )
         if status == "resolved" and not resolved:
             status = "monitoring"
         incidents.append(
@@ -147,10 +178,24 @@ def build_public_model(incidents: Sequence[Record], services: Sequence[Record]) 
 def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicIncident | None:
     """An incident as customers may see it, or None if customers were not affected (near misses, internal only)
     or its impact is not assessed yet."""
+    resolved = data["status"] == "resolved"
     windows = tuple(
         PublicWindow(w["service"], w["level"], parse_time(w["start"]), parse_time(w.get("end")))  # type: ignore[arg-type]
         for w in data.get("impact") or []
-        if w["service"] in listed and w["level"] is not None
+        if w["service"] in listed and w.get("level") is not None and _measurable(w, resolved)
+    )
+    other = tuple(
+        PublicImpact(
+            w["service"],
+            w["kind"],
+            parse_time(w.get("start")),
+            parse_time(w.get("end")),
+            w.get("timing", "during"),
+            tuple(w.get("regions") or ()),
+            w["public_description"],
+        )
+        for w in data.get("impact") or []
+        if w["service"] in listed and w.get("kind", "availability") != "availability" and w.get("public_description")
     )
     if not windows or data["kind"] == "near_miss":
         return None
@@ -169,4 +214,17 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
         mitigation=summary.get("public_mitigation"),
         prevention=summary.get("public_prevention"),
         updates=tuple(PublicUpdate(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
+        other_impact=other,
+        resolved_time_recorded=not resolved or data.get("resolved_at") is not None,
+    )
+
+
+def _measurable(window: Mapping[str, Any], resolved: bool) -> bool:
+    """As the internal model counts it (model.measurable): an availability window with times availability can
+    measure, never one whose end a resolved record does not know."""
+    end = parse_time(window.get("end"))
+    return (
+        window.get("kind", "availability") == "availability"
+        and measurable(parse_time(window.get("start")), end)
+        and not (resolved and end is None)
     )

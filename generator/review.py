@@ -28,6 +28,7 @@ from generator.loader import Document, LoadError, decode_record, parse_document,
 from generator.model import Incident, KnowledgeBaseModel, build_model, thaw
 from generator.public import public_record
 from generator.render.markdown import markdown_environment
+from generator.schemas import NO_TAXONOMIES, Taxonomies
 from generator.validate import schema_findings
 
 RECORD_FOLDERS = ("incidents", "services")
@@ -99,8 +100,9 @@ def _cat_blobs(root: Path, object_ids: list[bytes]) -> list[bytes]:
     return blobs
 
 
-def load_side(label: str, files: dict[str, bytes]) -> Side:
-    """Load and schema-check every file as the validator does; a file that fails is a problem, not a record."""
+def load_side(label: str, files: dict[str, bytes], taxonomies: Taxonomies = NO_TAXONOMIES) -> Side:
+    """Load and schema-check every file as the validator does (against the effective schemas: `taxonomies` added);
+    a file that fails is a problem, not a record."""
     incidents: list[Document] = []
     services: list[Document] = []
     side = Side(label, build_model([], []))
@@ -112,7 +114,7 @@ def load_side(label: str, files: dict[str, bytes]) -> Side:
             side.problems.append(exc.finding)
             side.invalid[path] = _record_id(raw)
             continue
-        errors = schema_findings(doc, kind)
+        errors = schema_findings(doc, kind, taxonomies)
         if errors:
             side.problems.extend(errors)
             record_id = doc.data.get("id")

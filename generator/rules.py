@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
 from generator.findings import Finding, Severity
 from generator.loader import Document
-from generator.model import parse_time
-from generator.vocabulary import IMPACT_LEVELS, MAINTENANCE_UPDATE_STATUSES, OPEN_ACTION_STATUSES, PHASES, SEVERE
+from generator.model import DateOnly, incident_from, is_before, measurable, parse_time, stated_differs
+from generator.policy import Policy, Profile
+from generator.vocabulary import DEFAULT, IMPACT_LEVELS, OPEN_ACTION_STATUSES, PHASES, Vocabulary
 
 INCIDENT_FILE_NAME = re.compile(r"^(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
 
@@ -33,6 +34,11 @@ class Context:
     today: date
     strict: bool
     known_services: set[str]
+    policy: Policy = field(default_factory=Policy)
+    vocabulary: Vocabulary = DEFAULT  # the knowledge base's words: the schemas' with its taxonomies added
+
+    def profile(self, doc: Document) -> Profile:
+        return self.policy.for_record(doc.data)
 
 
 Rule = Callable[[Document, Context], Iterator[Finding]]
@@ -89,10 +95,10 @@ def id_matches_file_name(doc: Document, _: Context) -> Iterator[Finding]:
     record_id = doc.data["id"]
     if record_id.split("-")[1] != file_date[:4]:
         yield at(doc, ["id"], "id-filename", f"id {record_id} does not match the year of the file name {name!r}")
-    started = doc.data.get("started_at")
-    if started and started[:10] != file_date:
+    started = parse_time(doc.data.get("started_at"))
+    if started is not None and (started_day := started.isoformat()[:10]) != file_date:
         yield at(
-            doc, ["started_at"], "id-filename", f"started_at is {started[:10]} but the file name is dated {file_date}"
+            doc, ["started_at"], "id-filename", f"started_at is {started_day} but the file name is dated {file_date}"
         )
 
 
@@ -120,65 +126,126 @@ def phases_in_order(doc: Document, _: Context) -> Iterator[Finding]:
         moment = parse_time(doc.data.get(phase))
         if moment is None:
             continue  # unknown: nothing to compare
-        if previous and moment < previous[1]:
+        if previous and is_before(moment, previous[1]):
             yield at(
                 doc,
                 [phase],
                 "time-order",
-                f"{phase} ({doc.data[phase]}) is before {previous[0]} ({doc.data[previous[0]]})",
+                f"{phase} ({_written(doc.data[phase])}) is before {previous[0]} ({_written(doc.data[previous[0]])})",
             )
         previous = (phase, moment)
 
 
+def _written(value: object) -> str:
+    """A time as the author wrote it: {about: X} reads "about X"."""
+    if isinstance(value, dict):
+        return f"about {value.get('about')}"
+    return str(value)
+
+
 @incident_rule
-def status_consistent(doc: Document, _: Context) -> Iterator[Finding]:
-    data = doc.data
-    if data["status"] == "resolved" and "resolved_at" not in data:
+def severity_assessed(doc: Document, context: Context) -> Iterator[Finding]:
+    if doc.data["severity"] is None and "severity" in context.profile(doc).requires:
         yield at(
             doc,
-            ["status"],
+            ["severity"],
+            "severity-required",
+            "a live record needs its severity (SEV1 to SEV4; docs/severity.md); only a reconstructed or imported "
+            "record may leave it null",
+        )
+
+
+@incident_rule
+def status_consistent(doc: Document, context: Context) -> Iterator[Finding]:
+    data = doc.data
+    unrecorded = data["status"] == "resolved" and data.get("resolved_at") is None
+    if unrecorded and "resolved_at" in context.profile(doc).requires:
+        yield at(
+            doc,
+            ["resolved_at"] if "resolved_at" in data else ["status"],
             "resolved-at-required",
-            "a resolved incident needs resolved_at (null if the time is truly unknown)",
+            "a resolved live incident needs resolved_at, when the fix was verified (a date or {about: ...} is "
+            "enough); only a reconstructed or imported record may leave it null",
         )
     if data["status"] != "resolved" and data.get("resolved_at"):
         yield at(doc, ["resolved_at"], "resolved-at-required", f"resolved_at is set but status is {data['status']!r}")
 
 
+def _ends_by_start(start: datetime, end: datetime) -> bool:
+    """Whether a window ends at or before it starts; with a date only, whether it ends on an earlier day."""
+    if isinstance(start, DateOnly) or isinstance(end, DateOnly):
+        return is_before(end, start)
+    return end <= start
+
+
 @incident_rule
-def impact_windows_valid(doc: Document, _: Context) -> Iterator[Finding]:
+def impact_windows_valid(doc: Document, context: Context) -> Iterator[Finding]:
+    """Impact lies between the incident's start and resolution, unless its timing says it did not: impact before
+    detection may start earlier, residual impact (a backlog) may end later. Both are shown as such."""
     data = doc.data
     started, resolved = parse_time(data.get("started_at")), parse_time(data.get("resolved_at"))
+    ends_required = "impact_end" in context.profile(doc).requires
     for index, window in enumerate(data.get("impact") or []):
-        start, end = parse_time(window["start"]), parse_time(window.get("end"))
-        assert start is not None  # the schema requires it
-        if end is None and data["status"] == "resolved":
+        start, end = parse_time(window.get("start")), parse_time(window.get("end"))
+        timing = window.get("timing", "during")
+        if end is None and data["status"] == "resolved" and ends_required:
             yield at(
-                doc, ["impact", index], "open-impact", "a resolved incident cannot have an impact window without an end"
+                doc,
+                ["impact", index],
+                "open-impact",
+                "a resolved live incident cannot have an impact window without an end (a date or {about: ...} is "
+                "enough)",
             )
-        if end is not None and end <= start:
+        if start is not None and end is not None and _ends_by_start(start, end):
             yield at(
                 doc,
                 ["impact", index, "end"],
                 "impact-window",
-                f"impact window ends ({window['end']}) at or before its start ({window['start']})",
+                f"impact window ends ({_written(window['end'])}) at or before its start ({_written(window['start'])})",
             )
-        if started is not None and start < started:
+        if started is not None and start is not None and is_before(start, started) and timing != "before_detection":
             yield at(
                 doc,
                 ["impact", index, "start"],
                 "impact-window",
-                f"impact starts ({window['start']}) before the incident started ({data['started_at']})",
+                f"impact starts ({_written(window['start'])}) before the incident started "
+                f"({_written(data['started_at'])}); if it did (data lost before anyone noticed), say "
+                "timing: before_detection",
             )
-        if resolved is not None and end is not None and end > resolved:
+        if resolved is not None and end is not None and is_before(resolved, end) and timing != "residual":
             yield at(
                 doc,
                 ["impact", index, "end"],
                 "impact-window",
-                f"impact ends ({window['end']}) after the incident was resolved ({data['resolved_at']})",
+                f"impact ends ({_written(window['end'])}) after the incident was resolved "
+                f"({_written(data['resolved_at'])}); if it went on after the fix (a backlog, a product recovering "
+                "later), say timing: residual",
+            )
+        if window.get("kind", "availability") != "availability" and window.get("level") is not None:
+            yield at(
+                doc,
+                ["impact", index, "level"],
+                "impact-kind",
+                f"level is for availability impact; a {window['kind']} entry says how much in quantities instead",
+            )
+        elif (
+            window.get("kind", "availability") == "availability"
+            and window.get("level") is not None
+            and not (measurable(start, end) and not (end is None and data["status"] == "resolved"))
+            and not (end is None and data["status"] == "resolved" and ends_required)  # open-impact says it
+        ):
+            yield at(
+                doc,
+                ["impact", index],
+                "impact-unmeasured",
+                "this availability window counts for nothing in availability: its start or end is "
+                + ("not recorded" if start is None or end is None else "a date only")
+                + "; if the sources allow an estimate, write it as {about: <time>}",
+                Severity.WARNING,
             )
     if data["kind"] == "near_miss":
         for index, window in enumerate(data.get("impact") or []):
-            if window["level"] not in (None, "degraded_performance"):  # an unassessed level: impact-unassessed
+            if window.get("level") not in (None, "degraded_performance"):  # an unassessed level: impact-unassessed
                 yield at(
                     doc,
                     ["impact", index, "level"],
@@ -188,13 +255,16 @@ def impact_windows_valid(doc: Document, _: Context) -> Iterator[Finding]:
 
 
 @incident_rule
-def impact_assessed(doc: Document, _: Context) -> Iterator[Finding]:
+def impact_assessed(doc: Document, context: Context) -> Iterator[Finding]:
     """`level: null` (not assessed yet) is allowed while the incident is open, but publishes and counts nothing;
-    a resolved incident says what customers saw."""
+    a resolved live incident says what customers saw (a record from sources may not know)."""
     resolved = doc.data["status"] == "resolved"
+    required = "impact_level" in context.profile(doc).requires
     levels = ", ".join(IMPACT_LEVELS[:-1]) + " or " + IMPACT_LEVELS[-1]
     for index, window in enumerate(doc.data.get("impact") or []):
-        if window["level"] is not None:
+        if window.get("level") is not None or window.get("kind", "availability") != "availability":
+            continue
+        if resolved and not required:
             continue
         if resolved:
             yield at(
@@ -220,7 +290,8 @@ def updates_in_order(doc: Document, _: Context) -> Iterator[Finding]:
     for key, field_name in (("updates", "at"), ("timeline", "at")):
         entries = doc.data.get(key) or []
         for index in range(1, len(entries)):
-            if parse_time(entries[index][field_name]) < parse_time(entries[index - 1][field_name]):  # type: ignore[operator]
+            earlier, later = parse_time(entries[index - 1][field_name]), parse_time(entries[index][field_name])
+            if earlier is not None and later is not None and is_before(later, earlier):
                 yield at(
                     doc,
                     [key, index, field_name],
@@ -230,16 +301,27 @@ def updates_in_order(doc: Document, _: Context) -> Iterator[Finding]:
 
 
 @incident_rule
-def maintenance_statuses_only_on_maintenance(doc: Document, _: Context) -> Iterator[Finding]:
+def maintenance_statuses_only_on_maintenance(doc: Document, context: Context) -> Iterator[Finding]:
+    """An update status whose lifecycle phase is no incident status (scheduled, in_progress, completed, and any
+    status a knowledge base adds with such a phase) belongs to planned maintenance only."""
     if doc.data["kind"] == "maintenance":
         return
+    vocabulary = context.vocabulary
+    planned = vocabulary.maintenance_update_statuses
     for index, update in enumerate(doc.data.get("updates") or []):
-        if update["status"] in MAINTENANCE_UPDATE_STATUSES:
+        if update["status"] in planned:
+            phases = vocabulary.incident_statuses
+            allowed = ", ".join(phases[:-1]) + " or " + phases[-1]
+            added = [s for s in vocabulary.incident_update_statuses if s not in DEFAULT.update_statuses]
+            phase = vocabulary.phase_of(update["status"])
             yield at(
                 doc,
                 ["updates", index, "status"],
                 "maintenance-status",
-                f"{update['status']!r} is for planned maintenance; an incident update is investigating, identified, monitoring or resolved",
+                f"{update['status']!r} is for planned maintenance"
+                + (f" (its phase is {phase})" if phase != update["status"] else "")
+                + f"; an incident update is {allowed}"
+                + (f" (or this knowledge base's {', '.join(added)})" if added else ""),
             )
 
 
@@ -247,69 +329,110 @@ def maintenance_statuses_only_on_maintenance(doc: Document, _: Context) -> Itera
 def containment_applied_before_removed(doc: Document, _: Context) -> Iterator[Finding]:
     for index, action in enumerate(doc.data.get("containment") or []):
         applied, removed = parse_time(action.get("applied_at")), parse_time(action.get("removed_at"))
-        if applied and removed and removed < applied:
+        if applied and removed and is_before(removed, applied):
             yield at(
                 doc,
                 ["containment", index, "removed_at"],
                 "containment-order",
-                f"removed ({action['removed_at']}) before it was applied ({action['applied_at']})",
+                f"removed ({_written(action['removed_at'])}) before it was applied ({_written(action['applied_at'])})",
             )
 
 
 @incident_rule
-def postmortem_complete(doc: Document, _: Context) -> Iterator[Finding]:
+def postmortem_complete(doc: Document, context: Context) -> Iterator[Finding]:
+    """A resolved record of the kinds and severities its policy profile names needs the parts the profile lists
+    (for live records by default: a root cause with its five whys, 2 to 4 owned and dated action items, and a
+    public update)."""
     data = doc.data
-    if data["status"] != "resolved" or data["severity"] not in SEVERE or data["kind"] != "incident":
+    profile = context.profile(doc)
+    if data["status"] != "resolved" or not profile.needs_postmortem(data["kind"], data["severity"]):
         return
+    required = profile.postmortem_requires
     label = f"a resolved {data['severity']}"
-    root_cause = data.get("root_cause")
-    if not root_cause or not root_cause.get("description") or not root_cause.get("five_whys"):
+    root_cause = data.get("root_cause") or {}
+    missing = []
+    if "root_cause" in required and not root_cause.get("description"):
+        missing.append("a description")
+    if "five_whys" in required and not root_cause.get("five_whys"):
+        missing.append("its five_whys")
+    if missing:
         yield at(
             doc,
             ["root_cause"] if "root_cause" in data else [],
             "root-cause-required",
-            f"{label} needs a root_cause with a description and its five_whys",
+            f"{label} needs a root_cause with {' and '.join(missing)}",
         )
     items = data.get("action_items") or []
-    if not 2 <= len(items) <= 4:
+    low, high = profile.action_items_min, profile.action_items_max
+    if "action_items" in required and (len(items) < low or (high is not None and len(items) > high)):
+        wanted = f"{low} to {high}" if high is not None else f"at least {low}"
         yield at(
             doc,
             ["action_items"] if "action_items" in data else [],
             "action-items-count",
-            f"{label} needs 2 to 4 action items (has {len(items)}); "
+            f"{label} needs {wanted} action items (has {len(items)}); "
             + (
                 "more than that and none get done"
-                if len(items) > 4
+                if high is not None and len(items) > high
                 else "fewer leaves open what would prevent, detect or limit a repeat"
             ),
         )
     for index, item in enumerate(items):
-        for key in ("owner", "due"):
-            if not item.get(key):
+        for key, requirement, need in (
+            ("owner", "action_item_owner", "an owner"),
+            ("due", "action_item_due", "a due date"),
+            ("status", "action_item_status", "a status"),
+        ):
+            if requirement in required and not item.get(key):
                 yield at(
-                    doc,
-                    ["action_items", index],
-                    "action-item-owner",
-                    f"action item {item['title']!r} needs an {key}"
-                    if key == "owner"
-                    else f"action item {item['title']!r} needs a due date",
+                    doc, ["action_items", index], "action-item-owner", f"action item {item['title']!r} needs {need}"
                 )
-    if not data.get("updates"):
+    if "public_update" in required and not data.get("updates"):
         yield at(doc, [], "public-update-required", f"{label} needs at least one public customer update")
 
 
 @incident_rule
 def action_items_not_overdue(doc: Document, context: Context) -> Iterator[Finding]:
-    severity = Severity.ERROR if context.strict else Severity.WARNING
+    """Overdue work warns (an error with --strict, or where the profile says error); a record written from
+    sources after the fact has nothing overdue (its profile says off)."""
+    setting = context.profile(doc).overdue_action_items
+    if setting == "off":
+        return
+    severity = Severity.ERROR if context.strict or setting == "error" else Severity.WARNING
     for index, item in enumerate(doc.data.get("action_items") or []):
         due = item.get("due")
-        if due and item["status"] in OPEN_ACTION_STATUSES and date.fromisoformat(due) < context.today:
+        if due and item.get("status") in OPEN_ACTION_STATUSES and date.fromisoformat(due) < context.today:
             yield at(
                 doc,
                 ["action_items", index, "due"],
                 "action-item-overdue",
                 f"action item {item['title']!r} was due {due} and is still {item['status']}",
                 severity,
+            )
+
+
+@incident_rule
+def stated_duration_agrees(doc: Document, _: Context) -> Iterator[Finding]:
+    """A duration a publication states should be the one the record's times give; when they differ, one of them
+    is wrong (or they measure different things, which the note should say). Never an error: sources disagree."""
+    stated = doc.data.get("stated") or []
+    if not stated:
+        return
+    computed = incident_from(doc.data, doc.path).impact_minutes
+    if computed is None:
+        return
+    for index, entry in enumerate(stated):
+        minutes = entry.get("duration_minutes")
+        if minutes is None:
+            continue
+        if stated_differs(minutes, bool(entry.get("approximate")), computed):
+            yield at(
+                doc,
+                ["stated", index, "duration_minutes"],
+                "stated-duration",
+                f"{entry['source']} states {minutes:g} minutes; the record's impact windows give {computed:.0f} "
+                "(check the times, or say in the note what the source measured)",
+                Severity.WARNING,
             )
 
 

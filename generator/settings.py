@@ -1,5 +1,5 @@
 """Knowledge-base settings (`incidentkb.yml`) loaded into config.Settings: report time zone, downtime weights,
-public site identity."""
+public site identity, taxonomies."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from generator.analyze.availability import Weights
 from generator.config import Settings
 from generator.findings import InvalidRecordsError, has_errors
 from generator.knowledge_base import SETTINGS_FILE, KnowledgeBase
+from generator.schemas import taxonomies_from
 from generator.validate import load_settings_document
 
 __all__ = ["SETTINGS_FILE", "Settings", "load_settings"]
@@ -31,4 +32,5 @@ def load_settings(root: Path) -> Settings:
         site_name=public.get("site_name", defaults.site_name),
         site_url=public.get("site_url", defaults.site_url),
         company=public.get("company", defaults.company),
+        taxonomies=taxonomies_from(doc.data.get("taxonomies")),
     )

@@ -65,7 +65,7 @@ def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Lo
     with workers.collector_spared() as spare:
         result, settings = _validated(kb, as_of, jobs)
         spare()  # the records, while the models are built from them (see generate_internal)
-        public = _public_model(result, as_of)
+        public = _public_model(result, as_of, settings)
         return Loaded(_internal_model(result), public, settings, result.findings)
 
 
@@ -79,8 +79,8 @@ def _validated(kb: KnowledgeBase, as_of: datetime, jobs: int) -> tuple[Validatio
     return result, settings
 
 
-def _public_model(result: ValidationResult, as_of: datetime) -> PublicModel:
-    return public_as_of(build_public_model(result.incidents, result.services), as_of)
+def _public_model(result: ValidationResult, as_of: datetime, settings: Settings) -> PublicModel:
+    return public_as_of(build_public_model(result.incidents, result.services), as_of, settings.vocabulary)
 
 
 def _internal_model(result: ValidationResult) -> KnowledgeBaseModel:
@@ -151,7 +151,7 @@ def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tupl
         model = _internal_model(result)  # the internal model of the valid records
         spare()
         postmortems = running.enter_context(start_postmortems(model, as_of, jobs))  # post-mortems begin in workers
-        public = _public_model(result, as_of)  # the public projection, as of the cut-off
+        public = _public_model(result, as_of, settings)  # the public projection, as of the cut-off
         spare()
         reports = running.enter_context(_start_reports(_internal_report, public, settings, as_of, jobs))  # reports too
         loaded = Loaded(model, public, settings, result.findings)

@@ -21,10 +21,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import jsonschema_rs
 
 from generator import workers
-from generator.findings import Finding, Severity
+from generator.findings import Finding, Severity, has_errors
 from generator.knowledge_base import SETTINGS_FILE, KnowledgeBase, is_settings_file
 from generator.loader import Document, LoadError, Record, load_document
 from generator.model import parse_time
+from generator.policy import Policy, policy_from
 from generator.rules import (
     Context,
     IdUse,
@@ -35,8 +36,15 @@ from generator.rules import (
     check_unique_ids,
     finding,
 )
-from generator.schemas import compiled_validator, load_schema
-from generator.vocabulary import IMPACT_LEVELS, PHASES
+from generator.schemas import (
+    Taxonomies,
+    compiled_validator,
+    effective_schema,
+    load_schema,
+    taxonomies_from,
+    taxonomy_defaults,
+)
+from generator.vocabulary import IMPACT_LEVELS, PHASES, Vocabulary
 
 
 @dataclass
@@ -76,8 +84,15 @@ def validate_knowledge_base(
     if paths is None or named_settings:
         result.findings.extend(check_settings(kb))
     known_services = {p.stem for p in all_services}
-    context = Context(today=today, strict=strict, known_services=known_services)
-    service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result)
+    context = Context(
+        today=today,
+        strict=strict,
+        known_services=known_services,
+        policy=knowledge_base_policy(kb),
+        vocabulary=Vocabulary.of(knowledge_base_taxonomies(kb)),  # the schemas' words and incidentkb.yml's taxonomies
+    )
+    taxonomies = context.vocabulary.taxonomies
+    service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result, taxonomies)
     incident_paths = [p for p in selected if not kb.is_service_file(p)]
     in_one_process = jobs < 2 or len(incident_paths) < PARALLEL_MIN_FILES
     all_checked = CheckedIncidents()
@@ -92,7 +107,7 @@ def validate_knowledge_base(
     result.incidents = all_checked.records
     for doc in service_docs:
         result.findings.extend(check_service(doc, context))
-    graph_docs = service_docs if paths is None else _context_services(kb, service_docs)
+    graph_docs = service_docs if paths is None else _context_services(kb, service_docs, taxonomies)
     reported = {doc.path for doc in service_docs}
     result.findings.extend(f for f in check_service_graph(graph_docs, known_services) if f.path in reported)
     others = _other_incidents(kb, selected, validating_all=paths is None)
@@ -131,7 +146,7 @@ def _check_incidents(
     with _collector_paused():
         for index, path in enumerate(paths, start=1):
             checked = CheckedIncidents()
-            doc = _load_schema_valid(path, "incident", kb, checked.findings)
+            doc = _load_schema_valid(path, "incident", kb, checked.findings, context.vocabulary.taxonomies)
             if doc is not None:
                 checked.findings.extend(check_incident(doc, context))
                 checked.id_uses.append(IdUse(doc.data["id"], doc.path, *doc.locate(["id"])))
@@ -171,14 +186,19 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load_all(paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult) -> list[Document]:
-    """The documents that load and pass the schema; everything else becomes findings."""
-    loaded = (_load_schema_valid(path, kind, kb, result.findings) for path in paths)
+def _load_all(
+    paths: list[Path], kind: str, kb: KnowledgeBase, result: ValidationResult, taxonomies: Taxonomies = ()
+) -> list[Document]:
+    """The documents that load and pass the (effective) schema; everything else becomes findings."""
+    loaded = (_load_schema_valid(path, kind, kb, result.findings, taxonomies) for path in paths)
     return [doc for doc in loaded if doc is not None]
 
 
-def _load_schema_valid(path: Path, kind: str, kb: KnowledgeBase, findings: list[Finding]) -> Document | None:
-    """The document if it loads and passes the schema; otherwise None, with the reasons added to `findings`."""
+def _load_schema_valid(
+    path: Path, kind: str, kb: KnowledgeBase, findings: list[Finding], taxonomies: Taxonomies = ()
+) -> Document | None:
+    """The document if it loads and passes the knowledge base's effective schema (its `taxonomies` added);
+    otherwise None, with the reasons added to `findings`."""
     try:
         doc = load_document(path, kb.display(path), inside=kb.root)
     except LoadError as exc:
@@ -187,21 +207,13 @@ def _load_schema_valid(path: Path, kind: str, kb: KnowledgeBase, findings: list[
     except OSError as exc:
         findings.append(finding(kb.display(path), 1, 1, "unreadable", f"cannot be read: {exc.strerror}"))
         return None
-    errors = schema_findings(doc, kind) or unrepresentable_times(doc)
+    errors = schema_findings(doc, kind, taxonomies) or unrepresentable_times(doc)
     findings.extend(errors)
     return None if errors else doc
 
 
-TIME_KEYS = frozenset(PHASES) | {
-    "start",
-    "end",
-    "at",
-    "applied_at",
-    "removed_at",
-    "deployed_at",
-    "verified_at",
-    "introduced_at",
-}
+# Every key whose value is a time (the incident schema lists them): a leap second passes the schema's pattern.
+TIME_KEYS = frozenset(load_schema("incident")["x-time-keys"]) | frozenset(PHASES)
 
 
 def unrepresentable_times(doc: Document) -> list[Finding]:
@@ -231,7 +243,7 @@ def _find_unrepresentable_times(doc: Document, value: object, where: list[str | 
                 _find_unrepresentable_times(doc, item, [*where, index], found)
 
 
-def _context_services(kb: KnowledgeBase, selected: list[Document]) -> list[Document]:
+def _context_services(kb: KnowledgeBase, selected: list[Document], taxonomies: Taxonomies = ()) -> list[Document]:
     """The selected service documents plus every other loadable service file: cycles span files."""
     chosen = {doc.path for doc in selected}
     docs = list(selected)
@@ -242,7 +254,7 @@ def _context_services(kb: KnowledgeBase, selected: list[Document]) -> list[Docum
             doc = load_document(path, kb.display(path), inside=kb.root)
         except (LoadError, OSError):
             continue
-        if not schema_findings(doc, "service"):
+        if not schema_findings(doc, "service", taxonomies):
             docs.append(doc)
     return docs
 
@@ -263,9 +275,10 @@ def _other_incidents(kb: KnowledgeBase, selected: list[Path], validating_all: bo
     return docs
 
 
-def schema_findings(doc: Document, kind: str) -> list[Finding]:
-    """Schema errors, each pointing at the value (or the unknown key) it concerns."""
-    validator = compiled_validator(kind)
+def schema_findings(doc: Document, kind: str, taxonomies: Taxonomies = ()) -> list[Finding]:
+    """Schema errors, each pointing at the value (or the unknown key) it concerns. The schema is the effective one
+    of the knowledge base (schemas.effective_schema): its `taxonomies` added to the enums."""
+    validator = compiled_validator(kind, taxonomies)
     if validator.is_valid(doc.data):  # the fast path: most files are valid, and errors are only walked when not
         return []
     findings = []
@@ -281,7 +294,9 @@ def schema_findings(doc: Document, kind: str) -> list[Finding]:
                 )
             continue
         line, column = doc.locate(location)
-        findings.append(finding(doc.path, line, column, "schema", f"{where}: {_schema_message(error)}"))
+        findings.append(
+            finding(doc.path, line, column, "schema", f"{where}: {_schema_message(error, kind, taxonomies)}")
+        )
     return findings
 
 
@@ -309,7 +324,7 @@ def _timestamp_patterns() -> dict[str, str]:
 _TIMESTAMP_PATTERNS = _timestamp_patterns()
 
 
-def _schema_message(error: jsonschema_rs.ValidationError) -> str:
+def _schema_message(error: jsonschema_rs.ValidationError, kind: str, taxonomies: Taxonomies = ()) -> str:
     """The validator's message, except for an enum, where jsonschema-rs names two allowed values and then "or N
     other candidates" (an author needs every one of them to fix the value), and a `not` with a description."""
     if error.kind.name == "not" and isinstance(
@@ -323,11 +338,49 @@ def _schema_message(error: jsonschema_rs.ValidationError) -> str:
         return f"is {len(error.instance):,} characters long; the limit is {limit:,}"
     if error.kind.name == "pattern" and (asked := _TIMESTAMP_PATTERNS.get(getattr(error.kind, "pattern", ""))):
         return f"{json.dumps(str(error.instance)[:80], ensure_ascii=False)} is not {asked} in the years 1970 to 2100"
+    if error.kind.name == "anyOf" and _schema_node(kind, list(error.schema_path)[:-1], taxonomies).get("x-time"):
+        return f"{_shown(error.instance)} is not a time: {TIME_FORMS}"
     if error.kind.name != "enum":
         return error.message
-    shown = [json.dumps(option, ensure_ascii=False) for option in getattr(error.kind, "options")]  # noqa: B009
-    allowed = shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
-    return f"{json.dumps(error.instance, ensure_ascii=False, default=str)} is not one of {allowed}"
+    lifecycle = _schema_node(kind, list(error.schema_path)[:-1], taxonomies).get("x-lifecycle")
+    if isinstance(lifecycle, dict):  # update statuses: which ones fit which kind of record
+        vocabulary = Vocabulary.of(taxonomies)
+        planned, unplanned = vocabulary.maintenance_update_statuses, vocabulary.incident_update_statuses
+        return (
+            f"{_shown(error.instance)} is not an update status: an incident's is {_either(unplanned)}; planned "
+            f"maintenance's is {_either(planned)}"
+        )
+    options = [option for option in getattr(error.kind, "options") if option is not None]  # noqa: B009
+    allowed = _either(options) + (" (or null if not recorded)" if None in getattr(error.kind, "options") else "")  # noqa: B009
+    return f"{_shown(error.instance)} is not one of {allowed}"
+
+
+TIME_FORMS = (
+    "write an exact time with its offset (2026-10-14T09:12:00Z), a date only (2026-10-14) or an approximate time "
+    "({about: 2026-10-14T09:12:00Z}), in the years 1970 to 2100"
+)
+
+
+def _shown(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)[:120]
+
+
+def _either(values: Sequence[object]) -> str:
+    shown = [json.dumps(value, ensure_ascii=False) for value in values]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+
+
+def _schema_node(kind: str, path: list[str | int], taxonomies: Taxonomies = ()) -> dict[str, object]:
+    """The node of the effective schema at a validator's schema path (an empty dict if the path leads nowhere)."""
+    node: object = effective_schema(kind, taxonomies)
+    for part in path:
+        if (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        ):
+            node = node[part]  # type: ignore[index]
+        else:
+            return {}
+    return node if isinstance(node, dict) else {}
 
 
 def _json_path(parts: list[str | int]) -> str:
@@ -344,6 +397,20 @@ SETTINGS_TEXT = ("site_name", "company")  # printed on public pages, in the feed
 # A site URL is pasted into HTML attributes, XML, JSON and YAML: only characters that mean nothing in any of them.
 _SITE_URL_PATH = re.compile(r"(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*")
 _HOST_NAME = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?")
+
+
+def knowledge_base_policy(kb: KnowledgeBase) -> Policy:
+    """The policy profiles the settings give (the defaults where the settings are absent or invalid: their own
+    findings say why)."""
+    doc, findings = load_settings_document(kb)
+    return policy_from(doc.data if doc is not None and not has_errors(findings) else None)
+
+
+def knowledge_base_taxonomies(kb: KnowledgeBase) -> Taxonomies:
+    """The taxonomies the settings add (schemas.taxonomies_from: what the settings schema refuses is left out, and
+    the settings findings say why)."""
+    doc, _ = load_settings_document(kb)
+    return taxonomies_from(doc.data.get("taxonomies")) if doc is not None else ()
 
 
 def check_settings(kb: KnowledgeBase) -> list[Finding]:
@@ -370,6 +437,7 @@ def load_settings_document(kb: KnowledgeBase) -> tuple[Document | None, list[Fin
 
 
 def _settings_problems(doc: Document) -> Iterator[Finding]:
+    yield from _taxonomy_problems(doc)
     report, public = (part if isinstance(part := doc.data.get(key), dict) else {} for key in ("report", "public"))
     timezone = report.get("timezone")
     if isinstance(timezone, str) and (problem := _time_zone_problem(timezone)):
@@ -445,3 +513,28 @@ def site_url_problem(url: str) -> str | None:
     if not _SITE_URL_PATH.fullmatch("/" + path):
         return "may hold only letters, digits, - . _ ~ / and %-escapes after the host (percent-encode the rest)"
     return None
+
+
+def _taxonomy_problems(doc: Document) -> Iterator[Finding]:
+    """A taxonomy value that is already one of the schema's: a knowledge base adds values, it cannot redefine one."""
+    taxonomies = doc.data.get("taxonomies")
+    if not isinstance(taxonomies, dict):
+        return
+    for taxonomy, values in taxonomies.items():
+        if not isinstance(values, dict) or not isinstance(taxonomy, str):
+            continue
+        try:
+            defaults = taxonomy_defaults(taxonomy)
+        except KeyError:
+            continue  # not a taxonomy: the schema says so
+        for name in values:
+            if name in defaults:
+                line, column = doc.locate(["taxonomies", taxonomy, name], key=True)
+                yield finding(
+                    doc.path,
+                    line,
+                    column,
+                    "settings",
+                    f"taxonomies.{taxonomy}.{name}: {name!r} is already a default value (the incident schema's); "
+                    "a knowledge base adds new values only: remove it or choose another name",
+                )

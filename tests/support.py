@@ -236,6 +236,13 @@ SERVICES: dict[str, dict[str, Any]] = {
         "public": {"listed": True, "name": "API"},
         "slo": {"availability": 0.999},
         "depends_on": ["db"],
+        "external_dependencies": [
+            {
+                "name": "Example Cloud load balancers",
+                "purpose": "TLS termination",
+                "status_page": "https://status.cloud.example/",
+            }
+        ],
         "escalation": [
             {"name": "Platform on-call", "role": "first responder", "contact": "pager:platform", "hours": "24/7"},
             {"name": "Head of platform", "role": None, "contact": "#platform-leads", "hours": "office hours"},
@@ -295,6 +302,15 @@ def sev1_incident() -> dict[str, Any]:
         "status": "resolved",
         "kind": "incident",
         "services": ["api", "web"],
+        "postmortem": {
+            "status": "final",
+            "authors": ["Ana Lima", "Jonas Berg"],
+            "incident_commander": "Priya Natarajan",
+            "reviewers": ["Payments leads"],
+            "created": "2026-10-15",
+            "reviewed": "2026-10-20",
+            "finalised": "2026-10-21",
+        },
         "started_at": "2026-10-14T09:12:00Z",
         "detected_at": "2026-10-14T09:15:00Z",
         "acknowledged_at": "2026-10-14T09:18:00Z",
@@ -563,6 +579,37 @@ def old_incident() -> dict[str, Any]:
             }
         ],
         "summary": {"public": "Logging in took up to ten seconds."},
+        "provenance": {
+            "method": "imported",
+            "written_on": "2026-01-20",
+            "by": "Platform team",
+            "source": {
+                "system": "statuspage",
+                "id": "p31zjtct2jer",
+                "url": "https://status.example.com/incidents/p31zjtct2jer",
+            },
+            "notes": "Imported from the status page; the response times were not kept there.",
+        },
+        "publications": [
+            {
+                "kind": "status_page",
+                "title": "Slow logins",
+                "url": "https://status.example.com/incidents/p31zjtct2jer",
+                "at": "2025-12-31",
+                "publisher": None,
+            }
+        ],
+        "stated": [
+            {"source": "Status page", "duration_minutes": 30, "approximate": False, "note": "Resolved at 03:40 UTC."}
+        ],
+        "third_parties": [
+            {
+                "name": "Identity provider",
+                "role": "cause",
+                "incident_url": None,
+                "notes": "Their token endpoint slowed down.",
+            }
+        ],
     }
 
 
@@ -974,6 +1021,8 @@ class RecordMaker:
         node = resolve(self.schema, node)
         if "const" in node:
             return node["const"]
+        if "anyOf" in node:  # a time: its exact form (the first), which pages show to the minute
+            return self.value(node["anyOf"][0], path)
         if "enum" in node:
             values = [v for v in node["enum"] if v is not None]
             return values[(self.variant + self.counter_next()) % len(values) if len(values) > 1 else 0]
@@ -1010,6 +1059,7 @@ class RecordMaker:
                     token,
                     f"https://site-tests.example/{token}",
                     f"INC-{self.base.year}-{901 + self.variant}",
+                    "USD",
                 ]
                 pattern = node.get("pattern")
                 value = next((c for c in candidates if pattern is None or re.search(pattern, c)), "")
@@ -1073,6 +1123,10 @@ def leaves(schema: dict[str, Any], instance: Any) -> list[Leaf]:
 
     def walk(node: dict[str, Any], value: Any, path: Path_) -> None:
         node = resolve(schema, node)
+        if node.get("x-time") and value is not None:  # exact, {about: exact} (shown "about ...") or a date only
+            exact = value["about"] if isinstance(value, dict) else value
+            found.append(Leaf(path, exact, "date" if len(exact) == 10 else "timestamp"))
+            return
         if isinstance(value, dict):
             properties = node.get("properties") or {}
             for key, item in value.items():
@@ -1339,6 +1393,10 @@ class CanaryFiller:
                 self._walk(schema, node["items"], item, public=public, hide=hide, path=f"{path}[]", base=base, index=i)
                 for i, item in enumerate(items)
             ]
+        if "anyOf" in node:  # a time: filled in its exact form (the first)
+            if value is not _MISSING:
+                return value
+            return self._walk(schema, node["anyOf"][0], value, public=public, hide=hide, path=path, base=base)
         if "enum" in node:
             if value is not _MISSING:
                 return value
@@ -1383,6 +1441,9 @@ class CanaryFiller:
             return self.url(path)
         if pattern == "^[a-z0-9][a-z0-9-]*$":
             return self.slug(path)
+        if pattern == "^[A-Z]{3}$":
+            self.covered.add(path)
+            return "XTS"  # a currency code (ISO 4217's for testing): three letters cannot be a unique canary
         assert not pattern, f"{path}: no canary for pattern {pattern!r}"
         return self.text(path)
 

@@ -182,6 +182,8 @@ SCHEMA = load_schema("incident")
 def filled(value: Any, node: dict[str, Any], units: list[str]) -> Any:
     """`value` with every free-text string replaced by its field's maxLength of the next special in turn."""
     node = resolve(SCHEMA, node)
+    if node.get("x-time"):
+        return value  # a time (its forms are patterned)
     if isinstance(value, dict):
         return {key: filled(item, node["properties"][key], units) for key, item in value.items()}
     if isinstance(value, list):

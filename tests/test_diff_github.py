@@ -133,7 +133,7 @@ def test_a_broken_record_in_head_is_invalid_not_removed(tmp_path: Path) -> None:
     md = out.stdout
     assert "> [!CAUTION]\n> 2 record file(s) at ` change ` fail to load or validate" in md
     assert (
-        f'| {path_of(1)}:3 | schema: severity: "SEV9" is not one of "SEV1", "SEV2", "SEV3" or "SEV4" '
+        f'| {path_of(1)}:3 | schema: severity: "SEV9" is not one of "SEV1", "SEV2", "SEV3" or "SEV4" (or null if not recorded) '
         "| INC-2026-001: Checkout slow, case 1 |" in md
     )
     assert "| incidents/2026/renamed.yaml:6 | yaml-syntax: " in md

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from generator.analyze import internal, lessons, metrics
+from generator.analyze.metrics import ApproximateMinutes
 from generator.analyze.postmortems import postmortem_facts
 from generator.model import KnowledgeBaseModel, incident_from
 
@@ -33,6 +34,7 @@ def record(**fields: Any) -> dict[str, Any]:
 def test_minutes_are_one_row_per_window_and_containment_action() -> None:
     incident = incident_from(
         record(
+            status="monitoring",  # an open window is counted to the cut-off only while the incident is open
             started_at="2026-11-20T10:00:00Z",
             detected_at="2026-11-20T10:05:00Z",
             mitigated_at="2026-11-20T10:30:00Z",
@@ -120,3 +122,48 @@ def test_lessons_views_carry_each_group_with_its_summary() -> None:
     assert [m.month for m in analysis.months] == ["2026-11"]
     assert analysis.metrics.tables[0].grouped_by == "severity"
     assert analysis.metrics.incidents_per_month == (metrics.Bar("2026-11", 2.0),)
+
+
+def test_times_not_known_to_the_minute_give_no_duration_or_an_approximate_one() -> None:
+    """Date-only bounds give no duration, approximate ones an approximate duration; a resolved record's window
+    with no end is shown, never counted to the cut-off as if still open."""
+    incident = incident_from(
+        record(
+            provenance={"method": "reconstructed"},
+            started_at={"about": "2026-11-20T10:00:00Z"},
+            detected_at="2026-11-20",
+            mitigated_at="2026-11-20T10:40:00Z",
+            resolved_at=None,
+            impact=[
+                {
+                    "service": "checkout",
+                    "level": "major_outage",
+                    "start": {"about": "2026-11-20T10:00:00Z"},
+                    "end": "2026-11-20T10:40:00Z",
+                },
+                {"service": "checkout", "level": "partial_outage", "start": "2026-11-20", "end": "2026-11-21"},
+                {"service": "checkout", "level": "partial_outage", "start": "2026-11-20T10:00:00Z", "end": None},
+                {
+                    "service": "checkout",
+                    "kind": "data_loss",
+                    "start": "2026-11-20T09:00:00Z",
+                    "end": "2026-11-20T10:00:00Z",
+                    "timing": "before_detection",
+                },
+            ],
+            containment=[{"action": "rollback", "applied_at": "2026-11-20T10:10:00Z"}],
+        ),
+        "incidents/x.yaml",
+    )
+    facts = postmortem_facts(incident, CUTOFF)
+    assert [row.minutes for row in facts.impact] == [40]
+    assert isinstance(facts.impact[0].minutes, ApproximateMinutes)
+    assert [(row.entry.kind, row.minutes) for row in facts.other_impact] == [
+        ("availability", None),  # date only: how long is not known
+        ("availability", None),  # resolved, end not recorded: not open
+        ("data_loss", 60),
+    ]
+    assert facts.durations.time_to_detect is None  # a date only
+    assert isinstance(facts.durations.time_to_mitigate, ApproximateMinutes) and facts.durations.time_to_mitigate == 40
+    assert facts.still_in_place == 0  # not live: an unrecorded removal is not configuration debt
+    assert facts.provenance.method == "reconstructed"

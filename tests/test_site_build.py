@@ -31,6 +31,8 @@ from support import (
     tree_digest,
 )
 
+from generator.model import parse_time
+
 
 @pytest.fixture(scope="session")
 def example(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
@@ -69,7 +71,13 @@ def test_strict_build_has_every_page(kb: Path, site: Path) -> None:
             missing.append(f"{page}/index.html")
     if not list((site / "lessons").glob("*/index.html")):
         missing.append("a lessons index page (lessons/<view>/index.html)")
-    months = sorted({record["started_at"][:7] for _, record in example_incidents(kb) if record.get("started_at")})
+    months = sorted(
+        {
+            parse_time(record["started_at"]).isoformat()[:7]
+            for _, record in example_incidents(kb)
+            if record.get("started_at")
+        }  # type: ignore[union-attr]
+    )
     missing += [f"report of {m}" for m in months if not (site / "reports" / m / "index.html").is_file()]
     missing += [f"incidents of {m}" for m in months if not (site / "incidents" / m / "index.html").is_file()]
     assert not missing, "the built site lacks: " + ", ".join(missing)

@@ -94,9 +94,17 @@ def make_incident(variant: int, service_id: str) -> dict[str, Any]:
     record["services"] = [service_id]
     if any(u["status"] in MAINTENANCE_UPDATE_STATUSES for u in record.get("updates") or []):
         record["kind"] = "maintenance"  # generator/validate.py: maintenance statuses only on maintenance
+    for window in list(record.get("impact") or []):
+        if window["kind"] != "availability":
+            # Only availability has a level (rules.impact-kind): the level moves to an availability twin.
+            twin = map_strings(window, lambda s: s.replace("-zz", "-availability-zz"))
+            record["impact"].append({**twin, "kind": "availability"})
+            window["level"] = None
     for window in record.get("impact") or []:
         window["service"] = service_id
-        if record["kind"] == "near_miss":
+        if window["kind"] != "availability":
+            pass
+        elif record["kind"] == "near_miss":
             window["level"] = "degraded_performance"  # a near miss had no customer impact
     stamps = [
         datetime.fromisoformat(leaf.value.replace("Z", "+00:00"))

@@ -70,7 +70,8 @@ def _service() -> dict[str, Any]:
 def _incident(number: int, title: str, *, ongoing: bool) -> dict[str, Any]:
     record = RecordMaker(load_schema("incident"), base=BASE.replace(day=5 + number), text=_text).make()
     record.update(id=f"INC-2026-{800 + number}", title=title, severity="SEV3", kind="incident", services=[SERVICE])
-    record["impact"][0].update(service=SERVICE, level="partial_outage")
+    record["impact"][0].update(service=SERVICE, level="partial_outage", kind="availability", timing="during")
+    record["updates"][0]["status"] = "identified"  # an incident's status (maintenance ones are refused)
     record["evidence"][0]["url"] = EVIDENCE_URL
     if ongoing:
         record.update(status="investigating", resolved_at=None, mitigated_at=None)

@@ -27,7 +27,11 @@ def test_each_list_is_the_schemas() -> None:
     assert values(FIELDS["impact"]["items"]["properties"]["level"]) == vocabulary.IMPACT_LEVELS
     update_statuses = values(FIELDS["updates"]["items"]["properties"]["status"])
     assert update_statuses == vocabulary.UPDATE_STATUSES
-    assert set(vocabulary.MAINTENANCE_UPDATE_STATUSES) | set(vocabulary.INCIDENT_STATUSES) == set(update_statuses)
+    # Every update status announces a phase: an incident status, or else one of planned maintenance.
+    lifecycle = FIELDS["updates"]["items"]["properties"]["status"]["x-lifecycle"]
+    assert lifecycle == vocabulary.UPDATE_PHASES and set(lifecycle) == set(update_statuses)
+    maintenance = {s for s, phase in lifecycle.items() if phase not in vocabulary.INCIDENT_STATUSES}
+    assert set(vocabulary.MAINTENANCE_UPDATE_STATUSES) == maintenance
     assert values(FIELDS["action_items"]["items"]["properties"]["status"]) == vocabulary.ACTION_STATUSES
     categories = FIELDS["contributing_factors"]["items"]["properties"]["category"]
     assert values(categories) == vocabulary.FISHBONE_CATEGORIES

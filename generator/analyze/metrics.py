@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from generator.model import Incident
+from generator.model import ApproximateTime, DateOnly, Incident
 from generator.vocabulary import SEVERITIES
 
 # (metric name, label, from-phase, to-phase)
@@ -23,10 +23,23 @@ PHASE_METRICS = (
 )
 
 
+NOT_ASSESSED = "not assessed"  # the group of records whose severity was never assessed (not live)
+
+
+class ApproximateMinutes(float):
+    """A duration built on an approximate time: shown as "about 40 min". Sums and medians of such durations are
+    plain floats (they take the times as written)."""
+
+
 def minutes_between(start: datetime | None, end: datetime | None) -> float | None:
-    if start is None or end is None:
+    """Minutes from `start` to `end`; None when either is not recorded or is a date only (a day does not say how
+    long), approximate when either is."""
+    if start is None or end is None or isinstance(start, DateOnly) or isinstance(end, DateOnly):
         return None
-    return (end - start) / timedelta(minutes=1)
+    minutes = (end - start) / timedelta(minutes=1)
+    if isinstance(start, ApproximateTime) or isinstance(end, ApproximateTime):
+        return ApproximateMinutes(minutes)
+    return minutes
 
 
 def durations(incident: Incident) -> dict[str, float | None]:
@@ -96,7 +109,7 @@ def _group_sort_key(group: str) -> tuple[int, str]:
 
 
 def by_severity(incidents: Iterable[Incident]) -> list[MetricRow]:
-    return metric_table(incidents, lambda i: i.severity)
+    return metric_table(incidents, lambda i: i.severity or NOT_ASSESSED)
 
 
 def by_quarter(incidents: Iterable[Incident]) -> list[MetricRow]:
@@ -121,7 +134,7 @@ def counts_by_month(incidents: Iterable[Incident]) -> list[MonthCount]:
         month = incident.started_at.strftime("%Y-%m") if incident.started_at else "unknown"
         kinds[month][incident.kind] += 1
         if incident.kind == "incident":
-            severities[month][incident.severity] += 1
+            severities[month][incident.severity or NOT_ASSESSED] += 1
     return [MonthCount(m, dict(sorted(kinds[m].items())), dict(sorted(severities[m].items()))) for m in sorted(kinds)]
 
 

@@ -13,7 +13,16 @@ from datetime import datetime
 from typing import Any
 
 from generator.analyze.metrics import durations, minutes_between
-from generator.model import ContainmentAction, ImpactWindow, Incident, parse_time
+from generator.model import (
+    ContainmentAction,
+    ImpactEntry,
+    ImpactWindow,
+    Incident,
+    Quantity,
+    parse_time,
+    quantities_from,
+    stated_differs,
+)
 
 
 @dataclass(frozen=True)
@@ -154,12 +163,86 @@ class Evidence:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """How the record was written; a page of a record that is not live says so in a banner with its sources."""
+
+    method: str  # live, reconstructed or imported
+    written_on: datetime | None
+    by: str | None
+    notes: str | None
+    system: str | None  # an imported record's source system, its id and link there
+    system_id: str | None
+    system_url: str | None
+    given: bool  # the record has a provenance section (a live record without one shows no banner)
+
+
+@dataclass(frozen=True)
+class Review:
+    """The post-mortem's own header (the SRE template's): who wrote and reviewed it, and where it stands."""
+
+    status: str | None
+    authors: tuple[str, ...]
+    incident_commander: str | None
+    reviewers: tuple[str, ...]
+    created: datetime | None
+    reviewed: datetime | None
+    finalised: datetime | None
+
+
+@dataclass(frozen=True)
+class Publication:
+    kind: str
+    title: str | None
+    url: str
+    at: datetime | None
+    publisher: str | None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """Figures a source states, beside the computed ones (`differs`: the stated duration is off by more than the
+    tolerance rules.stated_duration_agrees allows)."""
+
+    source: str
+    duration_minutes: float | None
+    approximate: bool
+    started_at: datetime | None
+    ended_at: datetime | None
+    quantities: tuple[Quantity, ...]
+    note: str | None
+    differs: bool
+
+
+@dataclass(frozen=True)
+class ThirdParty:
+    name: str
+    role: str
+    incident_url: str | None
+    observed_start: datetime | None
+    observed_end: datetime | None
+    notes: str | None
+
+
+@dataclass(frozen=True)
+class OtherImpactRow:
+    entry: ImpactEntry
+    minutes: float | None  # None where a bound is a date only or not recorded
+
+
+@dataclass(frozen=True)
 class PostmortemFacts:
     incident: Incident
     durations: Durations
     impact: tuple[ImpactRow, ...]
     containment: tuple[ContainmentRow, ...]
-    still_in_place: int  # containment actions not removed yet: configuration debt
+    still_in_place: int  # containment actions not removed yet on a live record: configuration debt
+    other_impact: tuple[OtherImpactRow, ...]
+    impact_minutes: float | None  # first impact to last end, measured windows (what a stated duration is compared with)
+    provenance: Provenance
+    review: Review | None
+    publications: tuple[Publication, ...]
+    statements: tuple[Statement, ...]
+    third_parties: tuple[ThirdParty, ...]
     changes: tuple[Change, ...]
     defect_age_days: float | None  # from the defect's introduction to the incident's start
     introduced_by: str | None  # the change that introduced the defect
@@ -200,7 +283,27 @@ def postmortem_facts(incident: Incident, cutoff: datetime) -> PostmortemFacts:
         durations=Durations(**durations(incident)),
         impact=tuple(ImpactRow(w, minutes_between(w.start, w.end or cutoff)) for w in incident.impact),
         containment=tuple(ContainmentRow(c, minutes_between(c.applied_at, c.removed_at)) for c in incident.containment),
-        still_in_place=sum(1 for c in incident.containment if c.removed_at is None),
+        still_in_place=sum(1 for c in incident.containment if c.removed_at is None) if incident.live else 0,
+        other_impact=tuple(OtherImpactRow(e, minutes_between(e.start, e.end)) for e in incident.other_impact),
+        impact_minutes=incident.impact_minutes,
+        provenance=_provenance(_section(record, "provenance")),
+        review=_review(_section(record, "postmortem")),
+        publications=tuple(
+            Publication(p["kind"], p.get("title"), p["url"], parse_time(p.get("at")), p.get("publisher"))
+            for p in record.get("publications") or ()
+        ),
+        statements=tuple(_statement(s, incident.impact_minutes) for s in record.get("stated") or ()),
+        third_parties=tuple(
+            ThirdParty(
+                t["name"],
+                t["role"],
+                t.get("incident_url"),
+                parse_time(t.get("observed_start")),
+                parse_time(t.get("observed_end")),
+                t.get("notes"),
+            )
+            for t in record.get("third_parties") or ()
+        ),
         changes=tuple(
             Change(c.get("kind"), c.get("description"), c.get("ref"), parse_time(c.get("at")))
             for c in record.get("changes") or ()
@@ -283,6 +386,49 @@ def postmortem_facts(incident: Incident, cutoff: datetime) -> PostmortemFacts:
 
 def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return data.get(key) or {}
+
+
+def _provenance(section: Mapping[str, Any]) -> Provenance:
+    source = _section(section, "source")
+    return Provenance(
+        section.get("method") or "live",
+        parse_time(section.get("written_on")),
+        section.get("by"),
+        section.get("notes"),
+        source.get("system"),
+        source.get("id"),
+        source.get("url"),
+        bool(section),
+    )
+
+
+def _review(section: Mapping[str, Any]) -> Review | None:
+    if not section:
+        return None
+    return Review(
+        section.get("status"),
+        tuple(section.get("authors") or ()),
+        section.get("incident_commander"),
+        tuple(section.get("reviewers") or ()),
+        parse_time(section.get("created")),
+        parse_time(section.get("reviewed")),
+        parse_time(section.get("finalised")),
+    )
+
+
+def _statement(entry: Mapping[str, Any], computed: float | None) -> Statement:
+    minutes = entry.get("duration_minutes")
+    approximate = bool(entry.get("approximate", False))
+    return Statement(
+        entry["source"],
+        minutes,
+        approximate,
+        parse_time(entry.get("started_at")),
+        parse_time(entry.get("ended_at")),
+        quantities_from(entry.get("quantities")),
+        entry.get("note"),
+        minutes is not None and stated_differs(minutes, approximate, computed),
+    )
 
 
 def postmortems_facts(incidents: Sequence[Incident], cutoff: datetime) -> tuple[PostmortemFacts, ...]:

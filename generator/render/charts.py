@@ -104,13 +104,26 @@ class Bone:
     factors: tuple[tuple[str, float, float], ...]  # text, x, y
 
 
+MAX_BONES = 8  # four a side fit between the tail and the head
+
+
+def _bone_categories(factors: Sequence[Factor]) -> list[str]:
+    """The default categories, then any the knowledge base added (taxonomies) that these factors use; past
+    MAX_BONES only the categories used (the page lists every factor in words)."""
+    used = list(dict.fromkeys(f.category for f in factors))
+    categories = [*FISHBONE_CATEGORIES, *(c for c in used if c not in FISHBONE_CATEGORIES)]
+    if len(categories) > MAX_BONES:
+        categories = [c for c in categories if c in used]
+    return categories[:MAX_BONES]
+
+
 def fishbone(incident: Incident, factors: Sequence[Factor]) -> str | None:
     """An Ishikawa diagram: the effect at the head, one bone per fishbone category, factors along each bone."""
     if not factors:
         return None
     spine_y, head_x = 200.0, 640.0
     bones = []
-    for index, category in enumerate(FISHBONE_CATEGORIES):
+    for index, category in enumerate(_bone_categories(factors)):
         top = index % 2 == 0
         x_start = 80.0 + 180 * (index // 2)
         y_end = 40.0 if top else 360.0

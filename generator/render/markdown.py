@@ -21,6 +21,11 @@ from urllib.parse import quote
 from jinja2 import ChainableUndefined, Environment, PackageLoader, StrictUndefined, Undefined
 from markupsafe import Markup
 
+from generator.analyze.metrics import ApproximateMinutes
+from generator.model import ApproximateTime, DateOnly, Quantity
+
+NOT_RECORDED = "not recorded"  # what a null or absent value reads as: the record does not say
+
 Trusted = Markup  # a string that is already safe Markdown (built by the generator, not taken from a record)
 
 # Punctuation that Markdown or a pymdownx extension gives meaning to anywhere in a line: links and images,
@@ -69,7 +74,7 @@ def inert(text: str | None) -> Markup:
     its mentions, issue references and bare addresses broken up so that they show but neither notify nor link."""
     text = _known(text)
     if text is None:
-        return Markup("unknown")
+        return Markup(NOT_RECORDED)
     return Markup(_GITHUB_TRIGGER.sub(_TEXT_BREAK, escape_markdown(str(text))))
 
 
@@ -83,7 +88,7 @@ def finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return str(value)
     if value is None:
-        return "unknown"
+        return NOT_RECORDED
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, str):
@@ -101,7 +106,7 @@ def paragraphs(text: str | None) -> Markup:
     """Multi-line prose: each line escaped, blank lines kept as paragraph breaks, single breaks as line breaks."""
     text = _known(text)
     if text is None:
-        return Markup("_unknown_")
+        return Markup(f"_{NOT_RECORDED}_")
     blocks = [block.strip() for block in re.split(r"\n\s*\n", text.strip())]
     return Markup("\n\n".join("  \n".join(escape_markdown(line) for line in b.splitlines()) for b in blocks if b))
 
@@ -127,12 +132,16 @@ def code(text: str | None) -> Markup:
 
 
 def when(moment: datetime | None) -> str | None:
-    """A timestamp in UTC, to the minute (to the second when seconds are set)."""
+    """A timestamp in UTC, to the minute (to the second when seconds are set); a date only as the date, an
+    approximate time with "about"."""
     moment = _known(moment)
     if moment is None:
         return None
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%d %H:%M:%S UTC" if utc.second else "%Y-%m-%d %H:%M UTC")
+    if isinstance(moment, DateOnly):
+        return utc.date().isoformat()
+    shown = utc.strftime("%Y-%m-%d %H:%M:%S UTC" if utc.second else "%Y-%m-%d %H:%M UTC")
+    return f"about {shown}" if isinstance(moment, ApproximateTime) else shown
 
 
 def day(value: date | None) -> str | None:
@@ -147,6 +156,8 @@ def duration(minutes: float | None) -> str | None:
     minutes = _known(minutes)
     if minutes is None:
         return None
+    if isinstance(minutes, ApproximateMinutes):
+        return f"about {duration(float(minutes))}"
     total = round(minutes)
     if abs(minutes) < 1 and minutes:
         return f"{round(minutes * 60)} s"
@@ -198,7 +209,11 @@ def local_when(moment: datetime | None) -> str | None:
     moment = _known(moment)
     if moment is None:
         return None
-    return f"{moment.strftime('%B')} {moment.day} {moment.strftime('%H:%M')} {moment.tzname()}"
+    if isinstance(moment, DateOnly):
+        day_ = moment.astimezone(UTC)
+        return f"{day_.strftime('%B')} {day_.day}"
+    shown = f"{moment.strftime('%B')} {moment.day} {moment.strftime('%H:%M')} {moment.tzname()}"
+    return f"about {shown}" if isinstance(moment, ApproximateTime) else shown
 
 
 def minutes_words(minutes: float | None) -> str | None:
@@ -206,12 +221,23 @@ def minutes_words(minutes: float | None) -> str | None:
     minutes = _known(minutes)
     if minutes is None:
         return None
+    if isinstance(minutes, ApproximateMinutes):
+        return f"about {minutes_words(float(minutes))}"
     total = round(minutes)
     days, rest = divmod(total, 24 * 60)
     hours, mins = divmod(rest, 60)
     parts = [(days, "day"), (hours, "hour"), (mins, "minute")]
     words = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in parts if n]
     return " ".join(words) if words else "less than a minute"
+
+
+def quantity(q: Quantity) -> str:
+    """A stated quantity in words, everything it holds: share: 20% of requests; count: 8,500,000 devices; money:
+    440,000,000 USD; "about" for estimates, and its note in parentheses."""
+    number = f"{q.value:,.2f}".rstrip("0").rstrip(".") if isinstance(q.value, float) else f"{q.value:,}"
+    words = [f"{q.measure}:", "about" if q.approximate else "", number + ("%" if q.measure == "share" else "")]
+    words += [q.unit or "", q.currency or "", f"of {q.of}" if q.of else "", f"({q.note})" if q.note else ""]
+    return " ".join(word for word in words if word)
 
 
 def percent(fraction: float | None, digits: int = 3) -> str | None:
@@ -260,6 +286,7 @@ def markdown_environment() -> Environment:
         "local_when": local_when,
         "minutes_words": minutes_words,
         "inert": inert,
+        "quantity": quantity,
     }
     return template_environment(finalize, filters, {"link": link, "url_link": url_link})
 
