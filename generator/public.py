@@ -147,6 +147,11 @@ def as_of(model: PublicModel, cutoff: datetime, vocabulary: Vocabulary = DEFAULT
             replace(
                 incident,
                 impact=windows,
+                other_impact=tuple(
+                    replace(o, end=o.end if o.end is not None and o.end <= cutoff else None)
+                    for o in incident.other_impact
+                    if o.start is None or o.start < cutoff
+                ),
                 updates=updates,
                 status=status,
                 resolved_at=incident.resolved_at if resolved else None,

@@ -438,6 +438,7 @@ def load_settings_document(kb: KnowledgeBase) -> tuple[Document | None, list[Fin
 
 def _settings_problems(doc: Document) -> Iterator[Finding]:
     yield from _taxonomy_problems(doc)
+    yield from _policy_problems(doc)
     report, public = (part if isinstance(part := doc.data.get(key), dict) else {} for key in ("report", "public"))
     timezone = report.get("timezone")
     if isinstance(timezone, str) and (problem := _time_zone_problem(timezone)):
@@ -452,6 +453,27 @@ def _settings_problems(doc: Document) -> Iterator[Finding]:
         text = public.get(key)
         if isinstance(text, str) and (not text.strip() or "\n" in text or "\r" in text or "\t" in text):
             yield at(doc, ["public", key], "settings", f"public.{key}: must be one line of text, not blank")
+
+
+def _policy_problems(doc: Document) -> Iterator[Finding]:
+    """A profile's fewest action items cannot exceed its most (the default's value where one is not given)."""
+    policy = doc.data.get("policy")
+    if not isinstance(policy, dict):
+        return
+    defaults = Policy().profiles
+    for method, given in policy.items():
+        postmortem = given.get("postmortem") if isinstance(given, dict) else None
+        if not isinstance(postmortem, dict) or method not in defaults:
+            continue
+        low = postmortem.get("action_items_min", defaults[method].action_items_min)
+        high = postmortem.get("action_items_max", defaults[method].action_items_max)
+        if isinstance(low, int) and isinstance(high, int) and low > high:
+            yield at(
+                doc,
+                ["policy", method, "postmortem"],
+                "settings",
+                f"policy.{method}.postmortem: action_items_min ({low}) is more than action_items_max ({high})",
+            )
 
 
 def _time_zone_problem(name: str) -> str | None:

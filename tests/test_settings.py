@@ -235,6 +235,30 @@ CASES = [
         "schema",
         "long",
     ),
+    (
+        "fewest action items above the default's most",
+        settings_text() + "policy:\n  live:\n    postmortem: {action_items_min: 5}\n",
+        ["policy", "live", "postmortem"],
+        False,
+        "settings",
+        "action_items_min (5) is more than action_items_max (4)",
+    ),
+    (
+        "a policy requirement that does not exist",
+        settings_text() + "policy:\n  reconstructed:\n    requires: [owner]\n",
+        ["policy", "reconstructed", "requires", 0],
+        False,
+        "schema",
+        "owner",
+    ),
+    (
+        "a provenance that has no profile",
+        settings_text() + "policy:\n  guessed: {}\n",
+        ["policy", "guessed"],
+        True,
+        "schema",
+        "guessed",
+    ),
 ]
 
 

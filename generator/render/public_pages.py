@@ -180,6 +180,7 @@ def _localised(model: PublicModel, zone: tzinfo) -> dict[str, PublicIncident]:
             resolved_at=to_zone(i.resolved_at),
             impact=tuple(replace(w, start=w.start.astimezone(zone), end=to_zone(w.end)) for w in i.impact),
             updates=tuple(replace(u, at=u.at.astimezone(zone)) for u in i.updates),
+            other_impact=tuple(replace(o, start=to_zone(o.start), end=to_zone(o.end)) for o in i.other_impact),
         )
         for i in model.incidents
     }
