@@ -293,7 +293,9 @@ def test_the_internal_site_shows_an_unassessed_window_as_not_assessed(kb: KB, tm
     proc = kb.cli("generate", "--out", out, "--as-of", AS_OF, "--jobs", "1")
     assert proc.returncode == 0, proc.stderr
     page = (out / "incidents" / "INC-2026-017.md").read_text(encoding="utf-8")
-    assert re.search(r"^\| \[api\]\([^)]*\) \| not assessed \(during\) \| 2026-11-20 07:45 UTC \| ongoing \|", page, re.M), page
+    assert re.search(
+        r"^\| \[api\]\([^)]*\) \| not assessed \(during\) \| 2026-11-20 07:45 UTC \| ongoing \|", page, re.M
+    ), page
     chart = (out / "assets" / "charts" / "INC-2026-017-timeline.svg").read_text(encoding="utf-8")
     assert "Impact: api not assessed (ongoing)." in chart
     assert "<title>api: not assessed</title>" in chart
