@@ -48,6 +48,11 @@ class DateOnly(datetime):
         return self.astimezone(UTC).date().isoformat()
 
 
+class ApproximateMinutes(float):
+    """A duration built on an approximate time: shown as "about 40 min". Sums and medians of such durations are
+    plain floats (they take the times as written)."""
+
+
 def parse_time(value: str | Mapping[str, str] | None) -> datetime | None:
     """A time as the schema admits it, as an aware datetime: an RFC 3339 string (validated to carry an offset),
     a date only (DateOnly) or {about: <timestamp>} (ApproximateTime); None when not recorded."""
@@ -254,7 +259,10 @@ class Incident:
         if not windows or any(w.end is None for w in windows):
             return None
         end = max(w.end for w in windows if w.end is not None)
-        return (end - min(w.start for w in windows)).total_seconds() / 60
+        start = min(w.start for w in windows)
+        minutes = (end - start).total_seconds() / 60
+        approximate = any(isinstance(w.start, ApproximateTime) or isinstance(w.end, ApproximateTime) for w in windows)
+        return ApproximateMinutes(minutes) if approximate else minutes
 
     @property
     def ongoing(self) -> bool:
@@ -292,7 +300,7 @@ class Service:
     tier: int | None
     public_listed: bool
     public_name: str | None
-    slo: float
+    slo: float | None  # None: no availability objective on record (a record written from sources)
     depends_on: tuple[str, ...]
     external_dependencies: tuple[ExternalDependency, ...]
     containment_levers: tuple[ContainmentLever, ...]

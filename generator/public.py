@@ -46,7 +46,7 @@ def public_record(data: Mapping[str, Any], kind: str) -> dict[str, Any]:
 class PublicService:
     id: str
     name: str
-    slo: float
+    slo: float | None  # None: no objective on record
 
 
 @dataclass(frozen=True)

@@ -734,3 +734,16 @@ def test_berlin_daily_figures_across_dst_match_brute_force(scenario: tuple[list[
         assert figure.maintenance_minutes == expected["maint"]
         assert figure.length_minutes == expected["length"]
         assert figure.worst_level == (LEVELS[worst[figure.day]] if figure.day in worst else None)
+
+
+def test_a_service_without_an_objective_has_availability_but_no_budget() -> None:
+    """A service written from public sources has no SLO on record (slo null): its availability is the same as with
+    one; it has no error budget and is never "below" an objective it does not have."""
+    windows = [window("2026-10-10T10:00:00Z", "2026-10-10T10:43:12Z")]
+    cutoff = at("2026-11-01T00:00:00Z")
+    without = service_month("api", None, windows, 2026, 10, cutoff=cutoff)
+    with_slo = service_month("api", 0.9999, windows, 2026, 10, cutoff=cutoff)
+    assert without is not None and with_slo is not None
+    assert without.availability == with_slo.availability and without.downtime_minutes == 43.2
+    assert (without.slo, without.error_budget_minutes, without.error_budget_used_percent) == (None, None, None)
+    assert not without.below_slo and with_slo.below_slo

@@ -161,11 +161,11 @@ class ServiceMonth:
     downtime_minutes: float
     maintenance_minutes: float
     length_minutes: float
-    slo: float
+    slo: float | None  # None: the service has no objective on record (no budget, never below it)
     below_slo: bool  # the published availability is below the SLO
-    error_budget_minutes: float
+    error_budget_minutes: float | None
     error_budget_used_minutes: float
-    error_budget_used_percent: float
+    error_budget_used_percent: float | None
     provisional: bool
     month_complete: bool
     incident_ids: tuple[str, ...]
@@ -424,7 +424,7 @@ def _measure(timeline: _Timeline, weights: Weights, start: datetime, end: dateti
 
 def service_month(
     service: str,
-    slo: float,
+    slo: float | None,
     windows: Iterable[MeasuredWindow],
     year: int,
     month: int,
@@ -438,7 +438,7 @@ def service_month(
     Windows of other services are ignored. Returns None when the month starts at or after the cut-off: there
     is nothing measured yet, and a figure over zero minutes would be meaningless.
     """
-    if not 0 < slo < 1:
+    if slo is not None and not 0 < slo < 1:
         raise ValueError(f"slo must be a fraction strictly between 0 and 1, got {slo}")
     _require_aware("cutoff", cutoff)
     weights = weights or Weights()
@@ -450,7 +450,7 @@ def service_month(
 
     m = _measure(_Timeline.build(service, windows, cutoff), weights, start, measured_end)
     length = _seconds(measured_end - start)
-    budget = (1 - _decimal(slo)) * length
+    budget = None if slo is None else (1 - _decimal(slo)) * length
     availability = float(1 - m.downtime_seconds / length)
     return ServiceMonth(
         service=service,
@@ -460,10 +460,10 @@ def service_month(
         maintenance_minutes=_minutes(m.maintenance_seconds),
         length_minutes=_minutes(length),
         slo=slo,
-        below_slo=availability < slo,
-        error_budget_minutes=_minutes(budget),
+        below_slo=slo is not None and availability < slo,
+        error_budget_minutes=None if budget is None else _minutes(budget),
         error_budget_used_minutes=_minutes(m.downtime_seconds),
-        error_budget_used_percent=float(m.downtime_seconds / budget * 100),
+        error_budget_used_percent=None if budget is None else float(m.downtime_seconds / budget * 100),
         provisional=m.provisional,
         month_complete=end <= cutoff,
         incident_ids=m.incident_ids,
@@ -472,7 +472,7 @@ def service_month(
 
 
 def service_months(
-    slos: Mapping[str, float],
+    slos: Mapping[str, float | None],
     windows: Iterable[MeasuredWindow],
     year: int,
     month: int,

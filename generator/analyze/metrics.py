@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from generator.model import ApproximateMinutes as ApproximateMinutes  # re-exported: durations are made here
 from generator.model import ApproximateTime, DateOnly, Incident
 from generator.vocabulary import SEVERITIES
 
@@ -24,11 +25,6 @@ PHASE_METRICS = (
 
 
 NOT_ASSESSED = "not assessed"  # the group of records whose severity was never assessed (not live)
-
-
-class ApproximateMinutes(float):
-    """A duration built on an approximate time: shown as "about 40 min". Sums and medians of such durations are
-    plain floats (they take the times as written)."""
 
 
 def minutes_between(start: datetime | None, end: datetime | None) -> float | None:
