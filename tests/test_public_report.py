@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from support import (
+    REPO,
     REPORT_SETTINGS,
     KnowledgeBaseWriter,
     incident,
@@ -419,3 +420,22 @@ def test_berlin_headings_use_local_time_and_zone_names(berlin: tuple[Path, Path]
         )
     data = report_json(berlin[0], "2026-10", BERLIN_AS_OF)
     assert data["incidents"][0]["start"] == "2026-10-01T00:30:00+02:00"
+
+
+def test_impact_that_is_not_availability_is_reported_in_its_public_words_only() -> None:
+    """The example's INC-2026-005 also charged customers twice (impact kind financial, with a public description):
+    every report format shows it in the published words, never the internal description, and it adds no
+    downtime (the services' figures are those of the availability windows alone)."""
+    public = "1,318 customers saw a second pending charge for the same order and 212 were charged twice"
+    internal = "Duplicate authorisations from the retry path"
+    data = report_json(REPO, "2026-09", "2026-11-23T12:00:00Z")
+    entry = {i["id"]: i for i in data["incidents"]}["INC-2026-005"]
+    assert [(o["kind"], o["start"], o["end"]) for o in entry["other_impact"]] == [
+        ("financial", "2026-09-03T17:12:00+00:00", "2026-09-05")
+    ]
+    assert entry["other_impact"][0]["description"].startswith(public)
+    assert entry["duration_minutes"] == 52  # 17:12 to 18:04: the availability windows, not the refunds' days
+    for fmt in ("text", "markdown", "json"):
+        text = " ".join(_report(REPO, "2026-09", fmt, "2026-11-23T12:00:00Z").split())
+        assert public in text and internal not in text, fmt
+    assert "**Financial**:" in report_markdown(REPO, "2026-09", "2026-11-23T12:00:00Z")

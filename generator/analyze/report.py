@@ -191,4 +191,15 @@ def _incident_json(entry: ReportIncident) -> dict[str, object]:
         "ongoing": entry.ongoing,
         "services": [s.id for s in entry.services],
         "summary": entry.incident.summary,
+        "other_impact": [
+            {
+                "kind": o.kind,
+                "start": o.start.isoformat() if o.start else None,
+                "end": o.end.isoformat() if o.end else None,
+                "timing": o.timing,
+                "regions": list(o.regions),
+                "description": o.description,
+            }
+            for o in entry.incident.other_impact
+        ],
     }
