@@ -101,7 +101,8 @@ class PublicIncident:
 
     @property
     def first_impact(self) -> datetime | None:
-        return min((w.start for w in self.impact), default=self.started_at)
+        other = [o.start for o in self.other_impact if o.start is not None]
+        return min((w.start for w in self.impact), default=min(other, default=self.started_at))
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,13 @@ def as_of(model: PublicModel, cutoff: datetime, vocabulary: Vocabulary = DEFAULT
             for w in incident.impact
             if w.start < cutoff
         )
-        if not windows:
+        other = tuple(
+            replace(o, end=o.end if o.end is not None and o.end <= cutoff else None)
+            for o in incident.other_impact
+            if (o.start is not None and o.start < cutoff)
+            or (o.start is None and incident.started_at is not None and incident.started_at < cutoff)
+        )
+        if not windows and not other:
             continue
         updates = tuple(u for u in incident.updates if u.at <= cutoff)
         resolved_in_time = (
@@ -147,11 +154,7 @@ def as_of(model: PublicModel, cutoff: datetime, vocabulary: Vocabulary = DEFAULT
             replace(
                 incident,
                 impact=windows,
-                other_impact=tuple(
-                    replace(o, end=o.end if o.end is not None and o.end <= cutoff else None)
-                    for o in incident.other_impact
-                    if o.start is None or o.start < cutoff
-                ),
+                other_impact=other,
                 updates=updates,
                 status=status,
                 resolved_at=incident.resolved_at if resolved else None,
@@ -202,8 +205,8 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
         for w in data.get("impact") or []
         if w["service"] in listed and w.get("kind", "availability") != "availability" and w.get("public_description")
     )
-    if not windows or data["kind"] == "near_miss":
-        return None
+    if (not windows and not other) or data["kind"] == "near_miss":
+        return None  # customers were not affected, or nothing of it is assessed and public yet
     summary = data["summary"]
     return PublicIncident(
         id=data["id"],

@@ -193,8 +193,8 @@ def impact_windows_valid(doc: Document, context: Context) -> Iterator[Finding]:
                 doc,
                 ["impact", index],
                 "open-impact",
-                "a resolved live incident cannot have an impact window without an end (a date or {about: ...} is "
-                "enough)",
+                "a resolved live incident cannot have an impact window without an end (an estimate, {about: ...}, "
+                "is enough)",
             )
         if start is not None and end is not None and _ends_by_start(start, end):
             yield at(
@@ -265,6 +265,14 @@ def impact_assessed(doc: Document, context: Context) -> Iterator[Finding]:
         if window.get("level") is not None or window.get("kind", "availability") != "availability":
             continue
         if resolved and not required:
+            yield at(
+                doc,
+                ["impact", index, "level"],
+                "impact-unassessed",
+                f"the level of the impact on {window['service']!r} is not recorded: it is shown, but not published "
+                f"and counts for nothing in availability; set it to {levels} if the sources say",
+                Severity.WARNING,
+            )
             continue
         if resolved:
             yield at(

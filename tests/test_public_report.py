@@ -439,3 +439,18 @@ def test_impact_that_is_not_availability_is_reported_in_its_public_words_only() 
         text = " ".join(_report(REPO, "2026-09", fmt, "2026-11-23T12:00:00Z").split())
         assert public in text and internal not in text, fmt
     assert "**Financial**:" in report_markdown(REPO, "2026-09", "2026-11-23T12:00:00Z")
+
+
+def test_an_incident_whose_public_impact_is_not_availability_is_published_without_a_duration() -> None:
+    """Knight Capital's 2012 incident (tests/realworld) lost money and sent wrong orders but recorded no downtime:
+    it is in the month's report among the incidents without downtime, with its public words, no duration and no
+    effect on any service's availability."""
+    root = REPO / "tests" / "realworld"
+    data = json.loads(run_ok(root, "report", "2012-08", "--format", "json", "--as-of", "2026-12-01T00:00:00Z"))
+    assert data["incidents"] == [] and [i["id"] for i in data["without_downtime"]] == ["INC-2012-001"]
+    kinds = [o["kind"] for o in data["without_downtime"][0]["other_impact"]]
+    assert kinds == ["financial", "wrong_results"]
+    assert all(s["downtime_minutes"] == 0 and s["availability"] == 1 for s in data["services"])
+    text = run_ok(root, "report", "2012-08", "--as-of", "2026-12-01T00:00:00Z")
+    assert "had 1 incident that affected customers" in text and "Incidents without downtime" in text
+    assert "lasting" not in text  # no duration is claimed

@@ -60,6 +60,9 @@ class MonthlyReport:
     services: tuple[ServiceReport, ...]
     incidents: tuple[ReportIncident, ...]  # customer-facing incidents overlapping the month
     maintenance: tuple[ReportIncident, ...]
+    # Incidents whose public impact is not availability (data lost, money lost...) that began in the month: no
+    # downtime, so no duration is claimed for them.
+    without_downtime: tuple[tuple[PublicIncident, datetime], ...] = ()  # with its first time, in the report's zone
 
     @property
     def provisional(self) -> bool:
@@ -128,6 +131,11 @@ def monthly_report(
         )
         services.append(ServiceReport(service, figure, tuple(days)))  # type: ignore[arg-type]
     touching = [_report_incident(model, i, zone, cutoff) for i in model.incidents if i.id in touching_ids]
+    without_downtime = tuple(
+        (i, i.first_impact.astimezone(zone))
+        for i in model.incidents
+        if not i.impact and i.first_impact is not None and start <= i.first_impact < end
+    )
     return MonthlyReport(
         month=f"{year:04d}-{month:02d}",
         first_day=start.astimezone(zone).date(),
@@ -138,6 +146,7 @@ def monthly_report(
         services=tuple(services),
         incidents=tuple(r for r in touching if r.incident.kind != "maintenance"),
         maintenance=tuple(r for r in touching if r.incident.kind == "maintenance"),
+        without_downtime=without_downtime,
     )
 
 
@@ -178,6 +187,16 @@ def report_json(report: MonthlyReport) -> dict[str, object]:
         ],
         "incidents": [_incident_json(r) for r in report.incidents],
         "maintenance": [_incident_json(r) for r in report.maintenance],
+        "without_downtime": [
+            {
+                "id": i.id,
+                "title": i.title,
+                "started_at": i.started_at.isoformat() if i.started_at else None,
+                "summary": i.summary,
+                "other_impact": _other_impact_json(i),
+            }
+            for i, _ in report.without_downtime
+        ],
     }
 
 
@@ -191,15 +210,19 @@ def _incident_json(entry: ReportIncident) -> dict[str, object]:
         "ongoing": entry.ongoing,
         "services": [s.id for s in entry.services],
         "summary": entry.incident.summary,
-        "other_impact": [
-            {
-                "kind": o.kind,
-                "start": o.start.isoformat() if o.start else None,
-                "end": o.end.isoformat() if o.end else None,
-                "timing": o.timing,
-                "regions": list(o.regions),
-                "description": o.description,
-            }
-            for o in entry.incident.other_impact
-        ],
+        "other_impact": _other_impact_json(entry.incident),
     }
+
+
+def _other_impact_json(incident: PublicIncident) -> list[dict[str, object]]:
+    return [
+        {
+            "kind": o.kind,
+            "start": o.start.isoformat() if o.start else None,
+            "end": o.end.isoformat() if o.end else None,
+            "timing": o.timing,
+            "regions": list(o.regions),
+            "description": o.description,
+        }
+        for o in incident.other_impact
+    ]

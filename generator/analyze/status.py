@@ -43,6 +43,8 @@ def current_status(model: PublicModel) -> CurrentStatus:
 def impact_end(incident: PublicIncident) -> datetime | None:
     """The end of the incident's last impact window; None while any window is open."""
     ends = [w.end for w in incident.impact]
+    if not ends:  # impact that is not availability only: the incident's own end
+        return incident.resolved_at
     return None if None in ends else max(e for e in ends if e is not None)
 
 

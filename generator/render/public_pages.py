@@ -33,7 +33,7 @@ def month_name(report: MonthlyReport) -> str:
 
 
 def lede(report: MonthlyReport, company: str) -> str:
-    count = len(report.incidents)
+    count = len(report.incidents) + len(report.without_downtime)
     when = f"So far in {month_name(report)}" if not report.complete else f"In {month_name(report)}"
     subject = "we" if company == "We" else company
     what = "no incidents" if count == 0 else ("1 incident" if count == 1 else f"{count} incidents")
