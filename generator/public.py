@@ -71,6 +71,16 @@ class PublicImpact:
 
 
 @dataclass(frozen=True)
+class PublicPublication:
+    """A write-up about the incident (a preliminary report, the post-mortem), linked from its history page."""
+
+    kind: str
+    title: str | None
+    url: str
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class PublicUpdate:
     at: datetime
     status: str
@@ -93,6 +103,7 @@ class PublicIncident:
     prevention: str | None
     updates: tuple[PublicUpdate, ...]
     other_impact: tuple[PublicImpact, ...] = ()
+    publications: tuple[PublicPublication, ...] = ()
     resolved_time_recorded: bool = True  # False: resolved, but the record does not say when (not live)
 
     @property
@@ -155,6 +166,7 @@ def as_of(model: PublicModel, cutoff: datetime, vocabulary: Vocabulary = DEFAULT
                 incident,
                 impact=windows,
                 other_impact=other,
+                publications=tuple(p for p in incident.publications if p.at is None or p.at <= cutoff),
                 updates=updates,
                 status=status,
                 resolved_at=incident.resolved_at if resolved else None,
@@ -223,6 +235,10 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
         prevention=summary.get("public_prevention"),
         updates=tuple(PublicUpdate(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
         other_impact=other,
+        publications=tuple(
+            PublicPublication(p["kind"], p.get("title"), p["url"], parse_time(p.get("at")))
+            for p in data.get("publications") or []
+        ),
         resolved_time_recorded=not resolved or data.get("resolved_at") is not None,
     )
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
+import sys
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -907,3 +909,35 @@ def test_the_rendering_records_are_valid(rendering_kb: Path) -> None:
     assert proc.returncode == 0, explain(proc)
     # only the press article's figure differs by more than the tolerance
     assert [line.split(": ")[1] for line in _finding_lines(proc.stdout)] == ["warning[stated-duration]"]
+
+
+def test_the_public_history_links_what_was_published_about_the_incident(tmp_path: Path) -> None:
+    """publications are public (x-public): GitHub's 2018 history page in tests/realworld links its preliminary
+    report and its post-incident analysis with their dates; a publication dated after the cut-off is not shown
+    yet (as customers saw the site then)."""
+    root = Path(__file__).parent / "realworld"
+    site = tmp_path / "site"
+    for as_of, expected in (("2026-12-01T00:00:00Z", 2), ("2018-10-25T00:00:00Z", 1)):
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "generator",
+                "--root",
+                str(root),
+                "build",
+                "--public",
+                "--site-dir",
+                str(site),
+                "--as-of",
+                as_of,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        page = (site / "history" / "INC-2018-001" / "index.html").read_text(encoding="utf-8")
+        links = re.findall(r'href="?(https://blog\.github\.com/[^" >]+)', page)
+        assert len(links) == expected, (as_of, links)
+        assert "2018-10-22" in page
