@@ -16,7 +16,9 @@ import ctypes.util
 import errno
 import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
@@ -77,12 +79,15 @@ def staging_beside(target: Path, kind: str) -> Iterator[Path]:
     assert kind in _STAGING_KINDS
     target.parent.mkdir(parents=True, exist_ok=True)
     clear_debris(target)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-", dir=target.parent))
-    try:
+    made: list[Path] = []
+    try:  # made inside the try: a stop signal right after mkdtemp still removes the folder
+        made.append(Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-", dir=target.parent)))
+        staging = made[0]
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a published site is readable like its subfolders
         yield staging
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
         raise
 
 
@@ -120,17 +125,41 @@ def _is_running(pid: int) -> bool:
 
 
 def replace_with(staging: Path, target: Path) -> None:
-    """Put the finished `staging` folder in the place of `target` in one step, then delete what was there."""
-    if not os.path.lexists(target):
+    """Put the finished `staging` folder in the place of `target` in one step, then delete what was there. A stop
+    signal (Ctrl-C, `kill`) that arrives meanwhile takes effect once the old site is gone: interrupted halfway,
+    the deletion would leave half of it behind."""
+    with _interrupts_deferred():
+        if not os.path.lexists(target):
+            staging.rename(target)
+            return
+        if _exchange(staging, target):
+            shutil.rmtree(staging, ignore_errors=True)  # it now holds the old site
+            return
+        old = target.with_name(f".{target.name}.old-{os.getpid()}-{staging.name[-8:]}")
+        target.rename(old)
         staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """SIGINT and SIGTERM are held while the block runs and raise KeyboardInterrupt after it (only the main
+    thread may set signal handlers; elsewhere the block runs as it is)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
         return
-    if _exchange(staging, target):
-        shutil.rmtree(staging, ignore_errors=True)  # it now holds the old site
-        return
-    old = target.with_name(f".{target.name}.old-{os.getpid()}-{staging.name[-8:]}")
-    target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+    held: list[int] = []
+    previous = {number: signal.signal(number, lambda number, _: held.append(number)) for number in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+    if held:
+        raise KeyboardInterrupt
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -184,7 +213,7 @@ def replace_generated(pages: Mapping[str, str], out_dir: Path, root: Path) -> No
     with staging_beside(out_dir, "generating") as staging:
         write_pages(pages, staging)
         (staging / GENERATED_MANIFEST).write_text("".join(f"{path}\n" for path in sorted(pages)), encoding="utf-8")
-    replace_with(staging, out_dir)
+        replace_with(staging, out_dir)  # inside: a stop signal before the swap still removes the staging folder
 
 
 def write_pages(pages: Mapping[str, str], out_dir: Path) -> None:

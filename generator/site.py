@@ -265,4 +265,4 @@ def build_with_mkdocs(
             kept = "the previous site is untouched" if existed else "no site was written"
             raise BuildError(f"MkDocs build failed ({config_file}): {exc}; {kept}") from None
         (staging / SITE_MARKER).write_text("A site built by incidentkb; a later build replaces this folder.\n")
-    replace_with(staging, site_dir)
+        replace_with(staging, site_dir)  # inside: a stop signal before the swap still removes the staging folder

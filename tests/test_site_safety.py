@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -222,3 +223,29 @@ def test_the_default_sites_inside_the_knowledge_base_build_and_rebuild(kb: Path)
             assert result.stdout.endswith(f"built {kb / folder}\n")
         assert (kb / folder / "index.html").is_file()
     assert sorted(p.name for p in kb.iterdir() if p.name.startswith(".")) == []
+
+
+def test_a_stop_signal_during_the_swap_waits_until_the_old_site_is_deleted(tmp_path: Path) -> None:
+    """The swap and the deletion of the old site run with SIGTERM and SIGINT held: a signal that arrives then
+    stops the command right after, with nothing of the old site left behind (CI once found half of it)."""
+    target, staging = tmp_path / "site", tmp_path / ".site.building-1-abcdefgh"
+    for folder, text in ((target, "old"), (staging, "new")):
+        for n in range(50):
+            (folder / f"d{n}").mkdir(parents=True)
+            (folder / f"d{n}" / "index.html").write_text(text)
+    original = shutil.rmtree
+
+    def rmtree_interrupted(path: object, *args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # arrives in the middle of the deletion
+        original(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    previous = signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        output.shutil.rmtree = rmtree_interrupted  # type: ignore[assignment]
+        with pytest.raises(KeyboardInterrupt):
+            output.replace_with(staging, target)
+    finally:
+        output.shutil.rmtree = original  # type: ignore[assignment]
+        signal.signal(signal.SIGTERM, previous)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert (target / "d0" / "index.html").read_text() == "new"
