@@ -181,6 +181,25 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of(report)
     report.set_defaults(run=run_report)
 
+    export = commands.add_parser(
+        "export", help="print every incident and service as one JSON document (or the incidents as CSV)"
+    )
+    export.add_argument(
+        "--format",
+        choices=("json", "csv"),
+        default="json",
+        help="json: incidents and services as validated, described by schemas/export.schema.json (default); "
+        "csv: one row per incident",
+    )
+    export.add_argument(
+        "--public",
+        action="store_true",
+        help="only what the public site publishes: the incidents customers saw and the listed services, each "
+        "with its public fields",
+    )
+    _add_as_of(export)
+    export.set_defaults(run=run_export)
+
     schema = commands.add_parser(
         "schema", help="write the knowledge base's effective schemas (its taxonomies added) for editors"
     )
@@ -381,6 +400,23 @@ def run_report(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         print(pages[f"reports/{report.month}.md"], end="")
     else:
         print(render_report_text(report, company=settings.company), end="")
+    return 0
+
+
+def run_export(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    import json
+
+    from generator.export import export_csv, export_document
+    from generator.site import load_knowledge_base
+
+    loaded = load_knowledge_base(kb, args.as_of or datetime.now(UTC))
+    if args.format == "csv":
+        if args.public:
+            raise UsageError("--public is for --format json: the CSV holds internal fields (severity, root cause)")
+        sys.stdout.write(export_csv(loaded.model))
+    else:
+        document = export_document(loaded.model, loaded.public, public_only=args.public)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -237,3 +237,31 @@ def editor_schema(kind: str, taxonomies: Taxonomies) -> dict[str, Any]:
             node["description"] = f"{node['description']} The defaults: {', '.join(defaults)}."
             node["propertyNames"]["not"] = {"enum": defaults, "description": "already a default value"}
     return schema
+
+
+def public_schema(kind: str) -> dict[str, Any]:
+    """The schema of a record's public projection (public.project): only the properties marked x-public, and of
+    the required ones only those, the rest as in the schema. What `export --public` prints validates against it."""
+    schema = load_schema(kind)
+    projected = _public_node(schema, schema)
+    projected["$id"] = schema["$id"].replace(".schema.json", ".public.schema.json")
+    projected["$defs"] = schema.get("$defs", {})
+    return projected
+
+
+def _public_node(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    node = resolve(schema, node)
+    if "properties" in node:
+        kept = {
+            key: _public_node(schema, sub)
+            for key, sub in node["properties"].items()
+            if resolve(schema, sub).get(PUBLIC_MARK) is True
+        }
+        return {
+            **{k: v for k, v in node.items() if k not in ("properties", "required", "allOf", "if", "then", "else")},
+            "properties": kept,
+            "required": [key for key in node.get("required", []) if key in kept],
+        }
+    if isinstance(node.get("items"), dict):
+        return {**node, "items": _public_node(schema, node["items"])}
+    return node
