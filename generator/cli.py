@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import signal
 import sys
@@ -519,6 +520,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `incidentkb export | head`: the reader has what it wanted; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the interpreter's final flush is quiet
+        return 141  # 128 + SIGPIPE, as a shell reports a command stopped by a closed pipe
     except OSError as exc:  # the file system or the environment, not our code: say what and where
         where = f": {exc.filename}" if exc.filename else ""
         print(f"incidentkb: error: {exc.strerror or exc}{where}", file=sys.stderr)

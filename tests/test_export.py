@@ -98,3 +98,20 @@ def test_the_csv_is_one_row_per_incident_and_never_a_formula(tmp_path: Path, exp
 def test_public_csv_is_refused() -> None:
     proc = run_cli("export", "--format", "csv", "--public", root=REPO)
     assert proc.returncode == 2 and "--public is for --format json" in proc.stderr
+
+
+def test_a_reader_that_stops_early_gets_no_error_message() -> None:
+    """`incidentkb export | head`: the closed pipe ends the command quietly with 141 (128 + SIGPIPE)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "generator", "--root", str(REPO), "export", "--as-of", AS_OF],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10).startswith(b"{")
+    proc.stdout.close()  # the reader goes away
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == "", err
