@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from generator.findings import Finding, Severity
 from generator.loader import Document
@@ -417,6 +418,41 @@ def action_items_not_overdue(doc: Document, context: Context) -> Iterator[Findin
                 f"action item {item['title']!r} was due {due} and is still {item['status']}",
                 severity,
             )
+
+
+# What each measure of a quantity needs besides its value, and what that key says (the schema lists every key;
+# which one applies depends on the measure).
+QUANTITY_NEEDS = {
+    "share": ("of", "what it is a share of (users, requests, traffic)"),
+    "count": ("unit", "what is counted (devices, orders, writes)"),
+    "money": ("currency", "its ISO 4217 code (USD, EUR)"),
+}
+
+
+@incident_rule
+def quantities_complete(doc: Document, _: Context) -> Iterator[Finding]:
+    """A share says of what (and is at most 100%), a count what it counts, money its currency."""
+    places: list[tuple[list[str | int], list[dict[str, Any]]]] = [
+        (["impact", i], w.get("quantities") or []) for i, w in enumerate(doc.data.get("impact") or [])
+    ]
+    places += [(["stated", i], e.get("quantities") or []) for i, e in enumerate(doc.data.get("stated") or [])]
+    for where, quantities in places:
+        for number, quantity in enumerate(quantities):
+            key, meaning = QUANTITY_NEEDS[quantity["measure"]]
+            if not quantity.get(key):
+                yield at(
+                    doc,
+                    [*where, "quantities", number],
+                    "quantity-incomplete",
+                    f"a {quantity['measure']} needs `{key}`: {meaning}",
+                )
+            if quantity["measure"] == "share" and quantity["value"] > 100:
+                yield at(
+                    doc,
+                    [*where, "quantities", number, "value"],
+                    "quantity-incomplete",
+                    f"a share is a percentage from 0 to 100, not {quantity['value']:g}",
+                )
 
 
 @incident_rule

@@ -1401,6 +1401,8 @@ class CanaryFiller:
             if value is not _MISSING:
                 return value
             choices = [c for c in node["enum"] if c is not None]
+            if path.endswith("quantities[].measure"):
+                return "count"  # a count may hold the canary number; a share is at most 100 (quantity-incomplete)
             return choices[index % len(choices)]
         if "string" in types:
             return self._string(node, value, public=public, hide=hide, path=path, base=base)

@@ -609,6 +609,35 @@ def test_a_data_loss_entry_with_a_level_is_an_impact_kind_error(kb: KB) -> None:
     assert write_and_validate(kb, record)[1].findings == []
 
 
+@pytest.mark.parametrize(
+    ("quantity", "message", "where"),
+    [
+        ({"measure": "share", "value": 20}, "a share needs `of`: what it is a share of (users, requests, traffic)", []),
+        ({"measure": "count", "value": 8}, "a count needs `unit`: what is counted (devices, orders, writes)", []),
+        ({"measure": "money", "value": 9.5}, "a money needs `currency`: its ISO 4217 code (USD, EUR)", []),
+        (
+            {"measure": "share", "value": 120, "of": "requests"},
+            "a share is a percentage from 0 to 100, not 120",
+            ["value"],
+        ),
+    ],
+)
+def test_a_quantity_says_what_it_measures(kb: KB, quantity: dict[str, Any], message: str, where: list[str]) -> None:
+    lost = {"service": "api", "kind": "data_loss", "start": "2026-10-14T09:12:00Z", "end": "2026-10-14T09:30:00Z"}
+    record = availability_record({**lost, "quantities": [quantity]})
+    record["stated"] = [{"source": "Blog post", "quantities": [quantity]}]
+    text, result = write_and_validate(kb, record)
+    assert [(f.rule, f.message) for f in result.findings] == [("quantity-incomplete", message)] * 2
+    positions = sorted((f.line, f.column) for f in result.findings)
+    expected = [node_position(text, [*place, "quantities", 0, *where]) for place in (["impact", 0], ["stated", 0])]
+    assert positions == sorted(expected)
+    complete = {"share": {"of": "requests", "value": 20}, "count": {"unit": "orders"}, "money": {"currency": "USD"}}
+    fixed = {**quantity, **complete[quantity["measure"]]}
+    record["impact"][0]["quantities"] = [fixed]
+    record["stated"][0]["quantities"] = [fixed]
+    assert write_and_validate(kb, record)[1].findings == []
+
+
 # --- 4. rendering ---------------------------------------------------------------------------------------------------
 
 RECONSTRUCTED: dict[str, Any] = {
