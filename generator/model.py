@@ -253,16 +253,7 @@ class Incident:
 
     @property
     def impact_minutes(self) -> float | None:
-        """Minutes from the first impact to the last, over the measurable availability windows other than residual
-        ones: the duration a publication's stated one is compared with. None while any is open, or with none."""
-        windows = [w for w in self.impact if w.timing != "residual"]
-        if not windows or any(w.end is None for w in windows):
-            return None
-        end = max(w.end for w in windows if w.end is not None)
-        start = min(w.start for w in windows)
-        minutes = (end - start).total_seconds() / 60
-        approximate = any(isinstance(w.start, ApproximateTime) or isinstance(w.end, ApproximateTime) for w in windows)
-        return ApproximateMinutes(minutes) if approximate else minutes
+        return impact_minutes(self.impact)
 
     @property
     def ongoing(self) -> bool:
@@ -347,8 +338,8 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
         acknowledged_at=parse_time(data.get("acknowledged_at")),
         mitigated_at=parse_time(data.get("mitigated_at")),
         resolved_at=parse_time(data.get("resolved_at")),
-        impact=tuple(_window(w) for w in data.get("impact") or [] if _is_measured(w, resolved)),
-        other_impact=tuple(_entry(w) for w in data.get("impact") or [] if not _is_measured(w, resolved)),
+        impact=measured_windows(data),
+        other_impact=tuple(_entry(w) for w in data.get("impact") or [] if not counts_in_availability(w, resolved)),
         updates=tuple(Update(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
         action_items=tuple(
             ActionItem(
@@ -389,7 +380,7 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
     )
 
 
-def _is_measured(window: Mapping[str, Any], resolved: bool) -> bool:
+def counts_in_availability(window: Mapping[str, Any], resolved: bool) -> bool:
     """An availability window with times availability can count; on a resolved record an end not recorded is
     not "still open" (it would count to the cut-off) but unknown."""
     if window.get("kind", "availability") != "availability":
@@ -398,39 +389,48 @@ def _is_measured(window: Mapping[str, Any], resolved: bool) -> bool:
     return measurable(parse_time(window.get("start")), end) and not (resolved and end is None)
 
 
-def _window(w: Mapping[str, Any]) -> ImpactWindow:
-    return ImpactWindow(
-        w["service"],
-        w.get("level"),
-        parse_time(w["start"]),  # type: ignore[arg-type]  # _is_measured: it has one
-        parse_time(w.get("end")),
-        w.get("note"),
-        w.get("timing", "during"),
-        bool(w.get("intermittent", False)),
-        tuple(w.get("regions") or ()),
-        tuple(w.get("segments") or ()),
-        quantities_from(w.get("quantities")),
-        w.get("description"),
-        w.get("public_description"),
+def impact_minutes(measured: Sequence[ImpactWindow]) -> float | None:
+    """Minutes from the first impact to the last, over measured availability windows other than residual ones: the
+    duration a publication's stated one is compared with. None while any is open, or with none; approximate when
+    a time is."""
+    windows = [w for w in measured if w.timing != "residual"]
+    if not windows or any(w.end is None for w in windows):
+        return None
+    end = max(w.end for w in windows if w.end is not None)
+    minutes = (end - min(w.start for w in windows)).total_seconds() / 60
+    approximate = any(isinstance(w.start, ApproximateTime) or isinstance(w.end, ApproximateTime) for w in windows)
+    return ApproximateMinutes(minutes) if approximate else minutes
+
+
+def measured_windows(data: Mapping[str, Any]) -> tuple[ImpactWindow, ...]:
+    """The record's impact windows that availability counts (counts_in_availability), typed."""
+    resolved = data["status"] == "resolved"
+    return tuple(
+        ImpactWindow(level=w.get("level"), **_impact_fields(w))  # type: ignore[arg-type]  # a measured start is set
+        for w in data.get("impact") or []
+        if counts_in_availability(w, resolved)
     )
 
 
 def _entry(w: Mapping[str, Any]) -> ImpactEntry:
-    return ImpactEntry(
-        w["service"],
-        w.get("kind", "availability"),
-        w.get("level"),
-        parse_time(w.get("start")),
-        parse_time(w.get("end")),
-        w.get("timing", "during"),
-        bool(w.get("intermittent", False)),
-        tuple(w.get("regions") or ()),
-        tuple(w.get("segments") or ()),
-        quantities_from(w.get("quantities")),
-        w.get("description"),
-        w.get("public_description"),
-        w.get("note"),
-    )
+    return ImpactEntry(kind=w.get("kind", "availability"), level=w.get("level"), **_impact_fields(w))
+
+
+def _impact_fields(w: Mapping[str, Any]) -> dict[str, Any]:
+    """What an impact entry holds beyond its kind and level, typed: the fields ImpactWindow and ImpactEntry share."""
+    return {
+        "service": w["service"],
+        "start": parse_time(w.get("start")),
+        "end": parse_time(w.get("end")),
+        "note": w.get("note"),
+        "timing": w.get("timing", "during"),
+        "intermittent": bool(w.get("intermittent", False)),
+        "regions": tuple(w.get("regions") or ()),
+        "segments": tuple(w.get("segments") or ()),
+        "quantities": quantities_from(w.get("quantities")),
+        "description": w.get("description"),
+        "public_description": w.get("public_description"),
+    }
 
 
 def service_from(data: Mapping[str, Any], source: str) -> Service:

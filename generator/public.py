@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from generator.loader import Record
-from generator.model import measurable, parse_time
+from generator.model import counts_in_availability, parse_time
 from generator.schemas import PUBLIC_MARK, load_schema, resolve
 from generator.vocabulary import DEFAULT, INCIDENT_STATUSES, Vocabulary
 
@@ -202,7 +202,7 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
     windows = tuple(
         PublicWindow(w["service"], w["level"], parse_time(w["start"]), parse_time(w.get("end")))  # type: ignore[arg-type]
         for w in data.get("impact") or []
-        if w["service"] in listed and w.get("level") is not None and _measurable(w, resolved)
+        if w["service"] in listed and w.get("level") is not None and counts_in_availability(w, resolved)
     )
     other = tuple(
         PublicImpact(
@@ -240,15 +240,4 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
             for p in data.get("publications") or []
         ),
         resolved_time_recorded=not resolved or data.get("resolved_at") is not None,
-    )
-
-
-def _measurable(window: Mapping[str, Any], resolved: bool) -> bool:
-    """As the internal model counts it (model.measurable): an availability window with times availability can
-    measure, never one whose end a resolved record does not know."""
-    end = parse_time(window.get("end"))
-    return (
-        window.get("kind", "availability") == "availability"
-        and measurable(parse_time(window.get("start")), end)
-        and not (resolved and end is None)
     )

@@ -13,7 +13,15 @@ from typing import Any
 
 from generator.findings import Finding, Severity
 from generator.loader import Document
-from generator.model import DateOnly, incident_from, is_before, measurable, parse_time, stated_differs
+from generator.model import (
+    DateOnly,
+    impact_minutes,
+    is_before,
+    measurable,
+    measured_windows,
+    parse_time,
+    stated_differs,
+)
 from generator.policy import Policy, Profile
 from generator.vocabulary import DEFAULT, IMPACT_LEVELS, OPEN_ACTION_STATUSES, PHASES, Vocabulary
 
@@ -462,7 +470,7 @@ def stated_duration_agrees(doc: Document, _: Context) -> Iterator[Finding]:
     stated = doc.data.get("stated") or []
     if not stated:
         return
-    computed = incident_from(doc.data, doc.path).impact_minutes
+    computed = impact_minutes(measured_windows(doc.data))
     if computed is None:
         return
     for index, entry in enumerate(stated):

@@ -81,15 +81,16 @@ def validate_knowledge_base(
     if named_settings:  # checked as the settings, never as a record
         selected = [p for p in selected if not is_settings_file(kb, p)]
     result = ValidationResult()
+    settings, settings_findings = load_settings_document(kb)  # read once: its findings, policy and taxonomies
     if paths is None or named_settings:
-        result.findings.extend(check_settings(kb))
+        result.findings.extend(settings_findings)
     known_services = {p.stem for p in all_services}
     context = Context(
         today=today,
         strict=strict,
         known_services=known_services,
-        policy=knowledge_base_policy(kb),
-        vocabulary=Vocabulary.of(knowledge_base_taxonomies(kb)),  # the schemas' words and incidentkb.yml's taxonomies
+        policy=_policy(settings, settings_findings),
+        vocabulary=Vocabulary.of(_taxonomies(settings)),  # the schemas' words and incidentkb.yml's taxonomies
     )
     taxonomies = context.vocabulary.taxonomies
     service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result, taxonomies)
@@ -399,18 +400,16 @@ _SITE_URL_PATH = re.compile(r"(?:[A-Za-z0-9._~/-]|%[0-9A-Fa-f]{2})*")
 _HOST_NAME = re.compile(r"(?=.{1,253}$)(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?")
 
 
-def knowledge_base_policy(kb: KnowledgeBase) -> Policy:
+def _policy(settings: Document | None, findings: list[Finding]) -> Policy:
     """The policy profiles the settings give (the defaults where the settings are absent or invalid: their own
     findings say why)."""
-    doc, findings = load_settings_document(kb)
-    return policy_from(doc.data if doc is not None and not has_errors(findings) else None)
+    return policy_from(settings.data if settings is not None and not has_errors(findings) else None)
 
 
-def knowledge_base_taxonomies(kb: KnowledgeBase) -> Taxonomies:
+def _taxonomies(settings: Document | None) -> Taxonomies:
     """The taxonomies the settings add (schemas.taxonomies_from: what the settings schema refuses is left out, and
     the settings findings say why)."""
-    doc, _ = load_settings_document(kb)
-    return taxonomies_from(doc.data.get("taxonomies")) if doc is not None else ()
+    return taxonomies_from(settings.data.get("taxonomies")) if settings is not None else ()
 
 
 def check_settings(kb: KnowledgeBase) -> list[Finding]:

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from generator.analyze import internal, lessons, metrics
-from generator.analyze.metrics import ApproximateMinutes
 from generator.analyze.postmortems import postmortem_facts
-from generator.model import KnowledgeBaseModel, incident_from
+from generator.model import ApproximateMinutes, KnowledgeBaseModel, incident_from
 
 CUTOFF = datetime(2026, 11, 23, 12, tzinfo=UTC)
 TEMPLATES = Path(__file__).resolve().parent.parent / "generator" / "templates" / "site"

@@ -37,8 +37,8 @@ from support import (
 )
 
 from generator.analyze.availability import incident_windows, service_month
-from generator.analyze.metrics import ApproximateMinutes, minutes_between
-from generator.model import ApproximateTime, DateOnly, incident_from, parse_time
+from generator.analyze.metrics import minutes_between
+from generator.model import ApproximateMinutes, ApproximateTime, DateOnly, incident_from, parse_time
 from generator.validate import TIME_FORMS, ValidationResult
 
 RECORD_FILE = "incidents/2026/2026-10-14-orders-failed.yaml"

@@ -11,8 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from generator.model import ApproximateMinutes as ApproximateMinutes  # re-exported: durations are made here
-from generator.model import ApproximateTime, DateOnly, Incident
+from generator.model import ApproximateMinutes, ApproximateTime, DateOnly, Incident
 from generator.vocabulary import SEVERITIES
 
 # (metric name, label, from-phase, to-phase)

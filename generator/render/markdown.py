@@ -21,8 +21,7 @@ from urllib.parse import quote
 from jinja2 import ChainableUndefined, Environment, PackageLoader, StrictUndefined, Undefined
 from markupsafe import Markup
 
-from generator.analyze.metrics import ApproximateMinutes
-from generator.model import ApproximateTime, DateOnly, Quantity
+from generator.model import ApproximateMinutes, ApproximateTime, DateOnly, Quantity
 
 NOT_RECORDED = "not recorded"  # what a null or absent value reads as: the record does not say
 
