@@ -11,6 +11,7 @@ import time as clock
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from generator import vocabulary, workers
 from generator.findings import (
@@ -25,6 +26,9 @@ from generator.findings import (
 from generator.knowledge_base import KnowledgeBase, record_files
 from generator.validate import validate_knowledge_base
 from generator.workers import available_cpus
+
+if TYPE_CHECKING:
+    from generator.importers.writer import ImportReport
 
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _MONTH = re.compile(r"[0-9]{4}-[0-9]{2}")
@@ -201,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of(export)
     export.set_defaults(run=run_export)
 
+    _add_import(commands)
+
     schema = commands.add_parser(
         "schema", help="write the knowledge base's effective schemas (its taxonomies added) for editors"
     )
@@ -222,6 +228,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=run_serve)
     return parser
+
+
+def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    importer = commands.add_parser(
+        "import",
+        help="bring incidents in from a Statuspage page, incident.io or a spreadsheet (safe to run again)",
+        description="Write one record per incident of the source, with provenance imported. Running it again "
+        "updates what the source changed, keeps every edit a person made, and never touches records of another "
+        "provenance. See docs/importing.md.",
+    )
+    sources = importer.add_subparsers(dest="source_kind", required=True, metavar="SOURCE_KIND")
+    statuspage = sources.add_parser(
+        "statuspage", help="Statuspage public API v2 JSON (incidents, components, summary, scheduled maintenances)"
+    )
+    statuspage.add_argument(
+        "source", metavar="SOURCE", help="a JSON file, a folder of them, or the page's address (https://status...)"
+    )
+    incidentio = sources.add_parser("incidentio", help="incident.io API v2 JSON (incidents, follow_ups)")
+    incidentio.add_argument("source", metavar="SOURCE", help="a JSON file or a folder of them")
+    spreadsheet = sources.add_parser("csv", help="a CSV file of incidents, with a column mapping (YAML)")
+    spreadsheet.add_argument("source", metavar="FILE", help="the CSV file")
+    spreadsheet.add_argument("--map", required=True, type=Path, metavar="MAPPING", help="the column mapping (YAML)")
+    for parser in (statuspage, incidentio, spreadsheet):
+        parser.add_argument("--dry-run", action="store_true", help="print what would be written; write nothing")
+        _add_as_of(parser)
+        parser.set_defaults(run=run_import)
 
 
 def _add_jobs(parser: argparse.ArgumentParser) -> None:
@@ -419,6 +451,58 @@ def run_export(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         document = export_document(loaded.model, loaded.public, public_only=args.public)
         print(json.dumps(document, indent=2, ensure_ascii=False))
     return 0
+
+
+def run_import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.importers import SourceError, Translation
+    from generator.importers.sources import json_documents, read_text
+    from generator.importers.writer import Importer
+
+    try:
+        translations: list[Translation]
+        if args.source_kind == "statuspage":
+            from generator.importers import statuspage
+
+            translations = statuspage.translate(json_documents(args.source))
+        elif args.source_kind == "incidentio":
+            from generator.importers import incidentio
+
+            translations = [incidentio.translate(json_documents(args.source))]
+        else:
+            from generator.importers import spreadsheet
+
+            mapping = spreadsheet.load_mapping(read_text(args.map), str(args.map))
+            source = Path(args.source)
+            translations = [spreadsheet.translate(read_text(source), source.name, mapping)]
+    except SourceError as exc:
+        raise UsageError(str(exc)) from None
+    today = (args.as_of or datetime.now(UTC)).date()
+    by = f"incidentkb import {args.source_kind}"
+    report = Importer(kb, today=today, by=by, dry_run=args.dry_run).run(translations)
+    _print_import_report(report, args.dry_run)
+    if args.dry_run or not report.outcomes:
+        return 1 if report.count("not written") else 0
+    result = validate_knowledge_base(kb, today=today, keep_incidents=False)
+    errors = [f for f in result.findings if has_errors([f])]
+    for finding in errors:
+        print(format_text([finding]), file=sys.stderr)
+    if errors:
+        print(f"incidentkb: the knowledge base has {len(errors)} error(s) after the import", file=sys.stderr)
+    return 1 if errors or report.count("not written") else 0
+
+
+def _print_import_report(report: ImportReport, dry_run: bool) -> None:
+    verbs = {"add": "would add" if dry_run else "added", "update": "would update" if dry_run else "updated"}
+    for outcome in report.outcomes:
+        if outcome.action == "unchanged":
+            continue
+        detail = f" ({outcome.detail})" if outcome.detail else ""
+        print(f"{verbs.get(outcome.action, outcome.action)}: {visible(outcome.path)}{detail}")
+    for line in report.kept_edits:
+        print(f"kept: {visible(line)}")
+    for line in report.unmapped:
+        print(f"not mapped: {visible(line)}")
+    print(report.summary(dry_run))
 
 
 SCHEMA_FOLDER = ".incidentkb/schemas"  # where `incidentkb schema` writes by default, under the knowledge base

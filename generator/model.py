@@ -177,6 +177,7 @@ class Update:
     at: datetime
     status: str
     message: str
+    source_status: str | None = None  # an imported update's status as its source named it, when it was mapped
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,8 @@ class Service:
     tier: int | None
     public_listed: bool
     public_name: str | None
+    public_group: str | None  # the group the status page shows it under
+    public_shown: str  # always, or when_affected: listed on the status page only while affected
     slo: float | None  # None: no availability objective on record (a record written from sources)
     depends_on: tuple[str, ...]
     external_dependencies: tuple[ExternalDependency, ...]
@@ -340,7 +343,10 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
         resolved_at=parse_time(data.get("resolved_at")),
         impact=measured_windows(data),
         other_impact=tuple(_entry(w) for w in data.get("impact") or [] if not counts_in_availability(w, resolved)),
-        updates=tuple(Update(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
+        updates=tuple(
+            Update(parse_time(u["at"]), u["status"], u["message"], u.get("source_status"))  # type: ignore[arg-type]
+            for u in data.get("updates") or []
+        ),
         action_items=tuple(
             ActionItem(
                 data["id"],
@@ -442,6 +448,8 @@ def service_from(data: Mapping[str, Any], source: str) -> Service:
         tier=data["tier"],
         public_listed=data["public"]["listed"],
         public_name=data["public"].get("name"),
+        public_group=data["public"].get("group"),
+        public_shown=data["public"].get("shown") or "always",
         slo=data["slo"]["availability"],
         depends_on=tuple(data.get("depends_on") or ()),
         external_dependencies=tuple(

@@ -105,6 +105,7 @@ class PublicIncident:
     other_impact: tuple[PublicImpact, ...] = ()
     publications: tuple[PublicPublication, ...] = ()
     resolved_time_recorded: bool = True  # False: resolved, but the record does not say when (not live)
+    postmortem: str | None = None  # a post-mortem published elsewhere, as its text (an imported status page's)
 
     @property
     def ongoing(self) -> bool:
@@ -240,4 +241,5 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
             for p in data.get("publications") or []
         ),
         resolved_time_recorded=not resolved or data.get("resolved_at") is not None,
+        postmortem=summary.get("public_postmortem"),
     )

@@ -68,6 +68,7 @@ class Summary:
     public_cause: str | None
     public_mitigation: str | None
     public_prevention: str | None
+    public_postmortem: str | None  # a post-mortem published elsewhere, as its text (an imported status page's)
 
 
 @dataclass(frozen=True)
@@ -239,6 +240,7 @@ class PostmortemFacts:
     other_impact: tuple[OtherImpactRow, ...]
     impact_minutes: float | None  # first impact to last end, measured windows (what a stated duration is compared with)
     provenance: Provenance
+    scheduled: tuple[datetime | None, datetime | None] | None  # planned maintenance: the window announced
     review: Review | None
     publications: tuple[Publication, ...]
     statements: tuple[Statement, ...]
@@ -286,7 +288,12 @@ def postmortem_facts(incident: Incident, cutoff: datetime) -> PostmortemFacts:
         still_in_place=sum(1 for c in incident.containment if c.removed_at is None) if incident.live else 0,
         other_impact=tuple(OtherImpactRow(e, minutes_between(e.start, e.end)) for e in incident.other_impact),
         impact_minutes=incident.impact_minutes,
-        provenance=_provenance(_section(record, "provenance")),
+        provenance=provenance_of(_section(record, "provenance")),
+        scheduled=(
+            (parse_time(record["scheduled"].get("start")), parse_time(record["scheduled"].get("end")))
+            if record.get("scheduled")
+            else None
+        ),
         review=_review(_section(record, "postmortem")),
         publications=tuple(
             Publication(p["kind"], p.get("title"), p["url"], parse_time(p.get("at")), p.get("publisher"))
@@ -320,6 +327,7 @@ def postmortem_facts(incident: Incident, cutoff: datetime) -> PostmortemFacts:
             summary.get("public_cause"),
             summary.get("public_mitigation"),
             summary.get("public_prevention"),
+            summary.get("public_postmortem"),
         ),
         root_cause=RootCause(
             root_cause.get("category"),
@@ -388,7 +396,7 @@ def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     return data.get(key) or {}
 
 
-def _provenance(section: Mapping[str, Any]) -> Provenance:
+def provenance_of(section: Mapping[str, Any]) -> Provenance:
     source = _section(section, "source")
     return Provenance(
         section.get("method") or "live",

@@ -17,6 +17,7 @@ from generator.analyze.availability import (
     service_month,
 )
 from generator.analyze.metrics import minutes_between
+from generator.analyze.postmortems import Provenance, provenance_of
 from generator.model import ActionItem, ContainmentAction, Incident, KnowledgeBaseModel, Service
 
 RUNBOOK_MONTHS = 3  # a runbook shows the availability of its service's last few report months
@@ -146,6 +147,7 @@ class Runbook:
     """Everything a service's runbook shows: what its record says and what the knowledge base tells about it."""
 
     service: Service
+    provenance: Provenance
     tags: tuple[str, ...]
     diagnostics: tuple[Diagnostic, ...]
     dashboards: tuple[Dashboard, ...]
@@ -170,6 +172,7 @@ def runbook(
     record = service.record
     return Runbook(
         service=service,
+        provenance=provenance_of(record.get("provenance") or {}),
         tags=tuple(record.get("tags") or ()),
         diagnostics=tuple(
             Diagnostic(d["title"], d.get("command"), d.get("expect")) for d in record.get("diagnostics") or ()
