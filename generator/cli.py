@@ -484,9 +484,8 @@ def run_import(args: argparse.Namespace, kb: KnowledgeBase) -> int:
         return 1 if report.count("not written") else 0
     result = validate_knowledge_base(kb, today=today, keep_incidents=False)
     errors = [f for f in result.findings if has_errors([f])]
-    for finding in errors:
-        print(format_text([finding]), file=sys.stderr)
     if errors:
+        print(format_text(errors), file=sys.stderr)
         print(f"incidentkb: the knowledge base has {len(errors)} error(s) after the import", file=sys.stderr)
     return 1 if errors or report.count("not written") else 0
 

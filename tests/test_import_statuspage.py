@@ -485,3 +485,27 @@ def test_the_pages_address_over_http(tmp_path: Path, page_server: str) -> None:
     assert set(records(root)) == set(EXPECTED_MINUTES) - {"npupu5qc2ont", "lcj2all9hpgj"} | {
         "9kv6ktga9m16", "z2ug1r1fpkmm", "6vikm0awq34w", "tmzp1k5muvsl",
     }  # fmt: skip
+
+
+def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
+    root = new_repository(tmp_path / "kb")
+    document = json.loads((FIXTURES / "incidents.json").read_text())
+    incident = next(i for i in document["incidents"] if i["id"] == "urohk0jryko2")
+    incident["incident_updates"][0]["body"] = "word " * 500  # 2,499 characters once trimmed; a message holds 2,000
+    incident["incident_updates"][1]["body"] = ""
+    incident["vendor_extension"] = {"anything": 1}
+    source = tmp_path / "incidents.json"
+    source.write_text(json.dumps({"page": document["page"], "incidents": [incident]}))
+    result = run_import(root, source)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = [line for line in result.stdout.splitlines() if line.startswith("not mapped: ")]
+    assert len(lines) == 3, result.stdout
+    assert "incident_updates[0].body: 2,499 characters, more than the 2,000 a record holds; cut to" in lines[0]
+    assert "an update without text" in lines[1]
+    assert (
+        lines[2]
+        == f"not mapped: incident field vendor_extension (1 on page {MAIN_PAGE}): no field in incidentkb records; left out"
+    )
+    assert result.stdout.rstrip().endswith("3 thing(s) could not be mapped")
+    data = next(iter(records(root).values()))[1]
+    assert len(data["updates"]) == 1 and len(data["updates"][0]["message"]) <= 2000  # the empty one is not a message
