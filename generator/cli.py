@@ -238,7 +238,9 @@ def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "updates what the source changed, keeps every edit a person made, and never touches records of another "
         "provenance. See docs/importing.md.",
     )
-    sources = importer.add_subparsers(dest="source_kind", required=True, metavar="SOURCE_KIND")
+    sources = importer.add_subparsers(
+        dest="source_kind", required=True, metavar="SOURCE_KIND", help="where from: statuspage, incidentio or csv"
+    )
     statuspage = sources.add_parser(
         "statuspage", help="Statuspage public API v2 JSON (incidents, components, summary, scheduled maintenances)"
     )

@@ -23,6 +23,7 @@ COMMANDS = {
     "serve": ["--dev-addr", "127.0.0.1:1"],
     "new": ["--title", "x", "--severity", "SEV4", "--service", "api"],
     "update": ["INC-2026-001", "--status", "monitoring", "--message", "m"],
+    "import": ["statuspage", "incidents.json"],
 }
 
 

@@ -148,3 +148,38 @@ def test_incidentio_second_import_makes_no_diff_and_an_edit_survives(
     assert git(root, "diff", "--name-only").split() == sorted(
         [str(path.relative_to(root)), "imports/incident-io-incidentio.json"]
     )
+
+
+# --- a spreadsheet -------------------------------------------------------------------------------------------
+
+
+def import_csv(root: Path, sheet: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return cli(root, "import", "csv", sheet, "--map", CSV / "mapping.yaml", "--as-of", AS_OF, *extra)
+
+
+def test_csv_import_validates_builds_and_runs_again_without_a_diff(tmp_path: Path) -> None:
+    root = new_repository(tmp_path / "kb")
+    result = import_csv(root, CSV / "incidents.csv")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "15 records: 15 added" in result.stdout and "10 thing(s) could not be mapped" in result.stdout
+    assert "not mapped: incidents.csv: column 'Pager' is not in the mapping" in result.stdout
+    assert_valid_and_builds(root, tmp_path / "site")
+    commit_all(root, "import")
+    again = import_csv(root, CSV / "incidents.csv")
+    assert "15 unchanged" in again.stdout and git(root, "status", "--porcelain") == ""
+
+    # a person sets the root cause category the sheet left empty; the sheet later gets a longer public text
+    path = next(p for p in (root / "incidents").rglob("*.yaml") if "label-printing-failed" in p.name)
+    data = load_yaml(path)
+    assert data["severity"] is None  # 'Sev A' is not in the mapping: unknown, not guessed
+    path.write_text(path.read_text().replace("severity: null", "severity: SEV2  # set in the review"))
+    commit_all(root, "review")
+    sheet = tmp_path / "incidents.csv"
+    text = (CSV / "incidents.csv").read_text(encoding="utf-8-sig")
+    row = next(line for line in text.splitlines() if line.startswith("BW-107,"))
+    sheet.write_text(text.replace(row, row.replace(",Closed,", ",Monitoring,", 1)), encoding="utf-8")
+    result = import_csv(root, sheet)
+    assert result.returncode == 0 and "1 updated" in result.stdout, result.stdout + result.stderr
+    data = load_yaml(path)
+    assert data["severity"] == "SEV2" and data["status"] == "monitoring"
+    assert "# set in the review" in path.read_text()

@@ -509,3 +509,16 @@ def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
     assert result.stdout.rstrip().endswith("3 thing(s) could not be mapped")
     data = next(iter(records(root).values()))[1]
     assert len(data["updates"]) == 1 and len(data["updates"][0]["message"]) <= 2000  # the empty one is not a message
+
+
+def test_a_record_a_person_deleted_is_not_imported_again(tmp_path: Path) -> None:
+    root = new_repository(tmp_path / "kb")
+    assert run_import(root, FIXTURES).returncode == 0
+    path, _ = records(root)["urohk0jryko2"]
+    path.unlink()
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "not worth keeping")
+    result = run_import(root, FIXTURES)
+    assert result.returncode == 0
+    assert f"left alone: {path.relative_to(root)} (deleted since the last import" in result.stdout
+    assert not path.exists() and git(root, "status", "--porcelain") == ""

@@ -103,7 +103,11 @@ IMPACT_LEVELS = {
     "degraded performance": "degraded_performance",
 }
 NO_CUSTOMER_IMPACT = "no customer impact"
-ACTION_STATUS = {"outstanding": "open", "completed": "done", "not_doing": "wont_do"}
+ACTION_STATUS = {  # incident.io's follow-up statuses, and ours
+    "outstanding": "open",
+    "completed": "done",
+    "not_doing": "wont_do",
+}
 
 # Timestamp names, lower-case and without " at", that fill a phase of our record.
 PHASE_OF_TIMESTAMP = {

@@ -48,6 +48,7 @@ from generator.importers import (
     imported_service,
     service_id_for,
 )
+from generator.vocabulary import INCIDENT_STATUSES, MAINTENANCE_UPDATE_STATUSES, UPDATE_PHASES
 
 SYSTEM = "statuspage"
 LEVELS = {
@@ -57,7 +58,8 @@ LEVELS = {
     "under_maintenance": None,  # planned work: the source does not say what customers saw
 }
 IMPACT_LEVELS = {"minor": "degraded_performance", "major": "partial_outage", "critical": "major_outage"}
-RESOLVED = {"resolved", "postmortem", "completed"}
+# Statuspage's statuses are ours (schemas/incident.schema.json, updates): done is the phase resolved or completed.
+DONE_PHASES = frozenset({INCIDENT_STATUSES[-1], MAINTENANCE_UPDATE_STATUSES[-1]})
 UPDATE_STATUSES = {"verifying": "in_progress"}  # Statuspage's maintenance step we have no status for
 MESSAGE_LIMIT = 2000
 TEXT_LIMIT = 10000
@@ -310,16 +312,16 @@ def _cut(text: str, limit: int, where: str, notes: list[str]) -> str:
 
 
 def _status(status: str, resolved_at: Any, maintenance: bool) -> str:
-    if status in RESOLVED or resolved_at is not None:
+    if UPDATE_PHASES.get(status) in DONE_PHASES or resolved_at is not None:
         return "resolved"
     if maintenance:
         return "identified"  # planned: its cause is known; scheduled, in progress or verifying
-    return status if status in ("investigating", "identified", "monitoring") else "investigating"
+    return status if status in INCIDENT_STATUSES[:-1] else INCIDENT_STATUSES[0]
 
 
 def _started_at(entry: Mapping[str, Any], updates: list[dict[str, Any]], maintenance: bool) -> Any:
     if maintenance:
-        started = next((u["at"] for u in updates if u["status"] in ("in_progress", "completed")), None)
+        started = next((u["at"] for u in updates if u["status"] in MAINTENANCE_UPDATE_STATUSES[1:]), None)
         return started or entry.get("scheduled_for") or entry.get("started_at") or entry.get("created_at")
     return entry.get("started_at") or entry.get("created_at")
 

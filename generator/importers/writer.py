@@ -42,6 +42,9 @@ from generator.model import parse_time
 from generator.schemas import load_schema, schema_path
 from generator.validate import schema_findings
 
+DELETED = (
+    "deleted since the last import, so not written again; to import it again, remove its entry from the import state"
+)
 STATE_FORMAT = "incidentkb-import-state"
 STATE_VERSION = 1
 _ID = re.compile(r"^id:\s*[\"']?INC-(\d{4})-(\d+)", re.MULTILINE)
@@ -133,6 +136,9 @@ class Importer:
         """Write or update one service; return the id incidents of this import refer to it by."""
         matches = self._scan.by_source.get(("service", translation.system, source.key), [])
         entry = state["services"].get(source.key)
+        if not matches and entry:  # a person deleted it: that is an edit too
+            self._outcome("left alone", "service", entry["path"], source.key, DELETED)
+            return str(entry["id"])
         if len(matches) == 1 and matches[0].data.get("provenance", {}).get("method") != "imported":
             existing = matches[0]
             self._outcome("left alone", "service", existing.path, source.key, "its provenance is no longer imported")
@@ -163,6 +169,9 @@ class Importer:
         entry = state["incidents"].get(source.key)
         if unreadable := [p for p, text in self._scan.unreadable if source.key in text]:
             self._outcome("left alone", "incident", unreadable[0], source.key, "a file that may hold it does not load")
+            return
+        if not matches and entry:  # a person deleted it: that is an edit too
+            self._outcome("left alone", "incident", entry["path"], source.key, DELETED)
             return
         if len(matches) > 1:
             where = ", ".join(self.kb.display(m.path) for m in matches)
