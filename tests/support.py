@@ -277,9 +277,15 @@ SERVICES: dict[str, dict[str, Any]] = {
         "name": "Web storefront",
         "owner_team": "storefront",
         "tier": 2,
-        "public": {"listed": True, "name": "Website"},
+        "public": {"listed": True, "name": "Website", "group": "Storefront", "shown": "always"},
         "slo": {"availability": 0.995},
         "depends_on": ["api"],
+        "provenance": {
+            "method": "imported",
+            "written_on": "2026-01-20",
+            "by": "incidentkb import statuspage",
+            "source": {"system": "statuspage", "id": "w62awb3xncbu"},
+        },
     },
 }
 
@@ -579,6 +585,7 @@ def old_incident() -> dict[str, Any]:
             }
         ],
         "summary": {"public": "Logging in took up to ten seconds."},
+        "scheduled": {"start": None, "end": None},  # no maintenance: nothing was announced beforehand
         "provenance": {
             "method": "imported",
             "written_on": "2026-01-20",

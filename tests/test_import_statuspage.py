@@ -522,3 +522,14 @@ def test_a_record_a_person_deleted_is_not_imported_again(tmp_path: Path) -> None
     assert result.returncode == 0
     assert f"left alone: {path.relative_to(root)} (deleted since the last import" in result.stdout
     assert not path.exists() and git(root, "status", "--porcelain") == ""
+
+
+def test_no_folder_is_made_through_a_linked_incidents_folder(tmp_path: Path) -> None:
+    root = new_repository(tmp_path / "kb")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (root / "incidents").rmdir()
+    (root / "incidents").symlink_to(outside)
+    result = run_import(root, FIXTURES)
+    assert result.returncode == 2 and "leads outside the knowledge base" in result.stderr
+    assert list(outside.iterdir()) == []

@@ -493,6 +493,7 @@ def _check_target(kb: KnowledgeBase, path: Path) -> None:
 
 
 def _write_new(kb: KnowledgeBase, path: Path, text: str) -> None:
+    _check_target(kb, path)  # before a folder is made: incidents/ itself may be a link out
     path.parent.mkdir(parents=True, exist_ok=True)
     _check_target(kb, path)
     if os.path.lexists(path):
