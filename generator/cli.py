@@ -171,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument(
         "--public", action="store_true", help="build the public availability site instead (default dir: public-site/)"
     )
+    build.add_argument(
+        "--preview",
+        action="store_true",
+        help="with --public and no public.site_url in incidentkb.yml: a local preview, its links at "
+        "http://127.0.0.1:8000/ (without it, such a build is refused: it would publish wrong links)",
+    )
     _add_as_of(build)
     _add_jobs(build)
     build.set_defaults(run=run_build)
@@ -393,9 +399,11 @@ def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     _log_mkdocs_warnings()
     as_of = args.as_of or datetime.now(UTC)
     started = clock.perf_counter()
+    if args.preview and not args.public:
+        raise UsageError("--preview is for --public: the internal site has no published address")
     if args.public:
         site_dir = check_site_dir(args.site_dir or kb.root / "public-site", kb.root)
-        pages, settings, warnings = generate_public(kb, as_of, args.jobs)
+        pages, settings, warnings = generate_public(kb, as_of, args.jobs, preview=args.preview)
         generated = clock.perf_counter()
         _print_warnings(warnings)
         build_public_site(pages, settings, site_dir, kb.root, jobs=args.jobs)

@@ -26,7 +26,7 @@ class Settings:
     weights: Weights = field(default_factory=Weights)
     history_months: int = 120  # report months kept, ending with the cut-off's (report_months' limit)
     site_name: str = "Service availability"
-    site_url: str = "https://status.example.com/"
+    site_url: str | None = None  # where the public site is published; a public build refuses to run without it
     company: str = "We"
     taxonomies: Taxonomies = NO_TAXONOMIES  # the values incidentkb.yml adds to the schemas' enums
 
@@ -34,6 +34,13 @@ class Settings:
     def vocabulary(self) -> Vocabulary:
         """The knowledge base's words: the incident schema's with its taxonomies added."""
         return Vocabulary.of(self.taxonomies)
+
+    @property
+    def public_url(self) -> str:
+        """site_url, for the public site's links: it must be set (generate_public checks before rendering)."""
+        if self.site_url is None:
+            raise ValueError("site_url is not set")
+        return self.site_url
 
     @property
     def zone(self) -> ZoneInfo:

@@ -85,6 +85,47 @@ class PublicUpdate:
     at: datetime
     status: str
     message: str
+    next_update_at: datetime | None = None  # the time this update promised the next one by
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    """A service's part in planned maintenance: its impact window, whatever its level (null: not recorded)."""
+
+    service: str
+    level: str | None
+    start: datetime
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class PublicMaintenance:
+    """Planned maintenance as announced: every maintenance record on a listed service, announced or done, with its
+    scheduled window and the windows it actually had. Its state at the cut-off is analyze/status.py's to say."""
+
+    id: str
+    title: str
+    services: tuple[str, ...]
+    scheduled_start: datetime | None
+    scheduled_end: datetime | None
+    windows: tuple[MaintenanceWindow, ...]
+    updates: tuple[PublicUpdate, ...]
+    summary: str | None
+    resolved: bool  # the record says the work is done
+    resolved_at: datetime | None
+
+    @property
+    def start(self) -> datetime | None:
+        """When it begins: its first window, else the time announced."""
+        return min((w.start for w in self.windows), default=self.scheduled_start)
+
+    @property
+    def end(self) -> datetime | None:
+        """When it ends: its last window's end once every window has one, else the time announced."""
+        ends = [w.end for w in self.windows]
+        if ends and None not in ends:
+            return max(e for e in ends if e is not None)
+        return self.resolved_at if self.resolved and self.resolved_at else self.scheduled_end
 
 
 @dataclass(frozen=True)
@@ -121,6 +162,7 @@ class PublicIncident:
 class PublicModel:
     incidents: tuple[PublicIncident, ...]  # customer-facing only, sorted by first impact then id
     services: tuple[PublicService, ...]  # listed services only, sorted by id
+    maintenance: tuple[PublicMaintenance, ...] = ()  # planned maintenance on listed services, by start then id
 
     def service(self, service_id: str) -> PublicService | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -173,7 +215,24 @@ def as_of(model: PublicModel, cutoff: datetime, vocabulary: Vocabulary = DEFAULT
                 resolved_at=incident.resolved_at if resolved else None,
             )
         )
-    return replace(model, incidents=tuple(incidents))
+    return replace(model, incidents=tuple(incidents), maintenance=tuple(_maintenance_as_of(model, cutoff)))
+
+
+def _maintenance_as_of(model: PublicModel, cutoff: datetime) -> list[PublicMaintenance]:
+    """Maintenance as announced by `cutoff`: what was announced later is not known yet. A window under way has no
+    end yet; one still to come keeps its planned times (maintenance is planned: its windows are the plan)."""
+    known = []
+    for item in model.maintenance:
+        updates = tuple(u for u in item.updates if u.at <= cutoff)
+        windows = tuple(
+            replace(w, end=None) if w.start <= cutoff and (w.end is None or w.end > cutoff) else w for w in item.windows
+        )
+        if item.updates and not updates and not any(w.start <= cutoff for w in windows):  # announced later
+            continue
+            continue
+        done = item.resolved and (item.resolved_at is None or item.resolved_at <= cutoff)
+        known.append(replace(item, updates=updates, windows=windows, resolved=done))
+    return known
 
 
 def build_public_model(incidents: Sequence[Record], services: Sequence[Record]) -> PublicModel:
@@ -183,16 +242,48 @@ def build_public_model(incidents: Sequence[Record], services: Sequence[Record]) 
         if data["public"]["listed"]:
             public_services.append(PublicService(data["id"], data["public"]["name"], data["slo"]["availability"]))
     listed = {s.id for s in public_services}
-    public_incidents = [
-        incident
-        for incident in (_public_incident(public_record(doc.data, "incident"), listed) for doc in incidents)
-        if incident is not None
-    ]
+    projected = [public_record(doc.data, "incident") for doc in incidents]
+    public_incidents = [i for i in (_public_incident(data, listed) for data in projected) if i is not None]
+    maintenance = [m for m in (_public_maintenance(data, listed) for data in projected) if m is not None]
     return PublicModel(
+        maintenance=tuple(sorted(maintenance, key=lambda m: (m.start.isoformat() if m.start else "", m.id))),
         incidents=tuple(
             sorted(public_incidents, key=lambda i: (i.first_impact.isoformat() if i.first_impact else "", i.id))
         ),
         services=tuple(sorted(public_services, key=lambda s: s.id)),
+    )
+
+
+def _updates(data: Mapping[str, Any]) -> tuple[PublicUpdate, ...]:
+    return tuple(
+        PublicUpdate(parse_time(u["at"]), u["status"], u["message"], parse_time(u.get("next_update_at")))  # type: ignore[arg-type]
+        for u in data.get("updates") or []
+    )
+
+
+def _public_maintenance(data: Mapping[str, Any], listed: set[str]) -> PublicMaintenance | None:
+    """Planned maintenance on listed services, announced (a scheduled window) or with a window of its own."""
+    services = tuple(s for s in data["services"] if s in listed)
+    scheduled = data.get("scheduled") or {}
+    windows = tuple(
+        MaintenanceWindow(w["service"], w.get("level"), parse_time(w["start"]), parse_time(w.get("end")))  # type: ignore[arg-type]
+        for w in data.get("impact") or []
+        if w["service"] in listed and w.get("kind", "availability") == "availability" and w.get("start") is not None
+    )
+    start, end = parse_time(scheduled.get("start")), parse_time(scheduled.get("end"))
+    if data["kind"] != "maintenance" or not services or (not windows and start is None):
+        return None
+    return PublicMaintenance(
+        id=data["id"],
+        title=data["title"],
+        services=services,
+        scheduled_start=start,
+        scheduled_end=end,
+        windows=tuple(sorted(windows, key=lambda w: (w.start, w.service))),
+        updates=_updates(data),
+        summary=data["summary"].get("public"),
+        resolved=data["status"] == "resolved",
+        resolved_at=parse_time(data.get("resolved_at")),
     )
 
 
@@ -234,7 +325,7 @@ def _public_incident(data: Mapping[str, Any], listed: set[str]) -> PublicInciden
         cause=summary.get("public_cause"),
         mitigation=summary.get("public_mitigation"),
         prevention=summary.get("public_prevention"),
-        updates=tuple(PublicUpdate(parse_time(u["at"]), u["status"], u["message"]) for u in data.get("updates") or []),  # type: ignore[arg-type]
+        updates=_updates(data),
         other_impact=other,
         publications=tuple(
             PublicPublication(p["kind"], p.get("title"), p["url"], parse_time(p.get("at")))

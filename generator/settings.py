@@ -30,7 +30,7 @@ def load_settings(root: Path) -> Settings:
         weights=Weights(**report.get("weights", {})),
         history_months=int(report.get("history_months", defaults.history_months)),
         site_name=public.get("site_name", defaults.site_name),
-        site_url=public.get("site_url", defaults.site_url),
+        site_url=public.get("site_url"),
         company=public.get("company", defaults.company),
         taxonomies=taxonomies_from(doc.data.get("taxonomies")),
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
@@ -26,6 +26,7 @@ from generator.analyze.report import (
     report_months,
 )
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
+from generator.knowledge_base import SETTINGS_FILE
 from generator.model import Incident, KnowledgeBaseModel, build_model
 from generator.output import (
     SITE_MARKER,
@@ -196,14 +197,31 @@ def _internal_pages(loaded: Loaded, as_of: datetime, postmortems: workers.Starte
     return render_site(analysis, by_level, postmortems)  # placed, formatted and sorted by path
 
 
+PREVIEW_URL = "http://127.0.0.1:8000/"
+
+
+def _with_site_url(settings: Settings, preview: bool) -> Settings:
+    """The settings with the address the public site is published at. Without one, its feed, status.json,
+    calendar and links would point at a made-up host, so only a local preview may go on (at PREVIEW_URL)."""
+    if settings.site_url is not None:
+        return settings
+    if preview:
+        return replace(settings, site_url=PREVIEW_URL)
+    raise UsageError(
+        f"{SETTINGS_FILE}: public.site_url is not set. The public site's feed, status.json, maintenance calendar"
+        " and links need the address it is published at (e.g. site_url: https://status.example.com/); set it,"
+        f" or build a local preview with --preview (links then point at {PREVIEW_URL})"
+    )
+
+
 def generate_public(
-    kb: KnowledgeBase, as_of: datetime, jobs: int = 1
+    kb: KnowledgeBase, as_of: datetime, jobs: int = 1, *, preview: bool = False
 ) -> tuple[dict[str, str], Settings, list[Finding]]:
     """The public site's whole docs folder, built from the public projection only."""
     with workers.collector_spared() as spare:  # as in generate_internal
         loaded = load_knowledge_base(kb, as_of, jobs)
         spare()
-        public, settings = loaded.public, loaded.settings
+        public, settings = loaded.public, _with_site_url(loaded.settings, preview)
         return (
             render_public_site(public, monthly_reports(public, settings, as_of, jobs), settings, as_of),
             settings,

@@ -110,11 +110,14 @@ def test_home_page_shows_the_ongoing_incident(visit: Any, origin: str, built: tu
     v = visit(f"{origin}/")
     page = v.page
     assert page.locator("h1").first.inner_text().rstrip("¶").strip() == "Example status"
-    current = page.locator(".admonition", has_text="Current incidents").first
-    assert current.is_visible()
-    assert canary.public_incidents[canary.ongoing_id]["title"] in current.inner_text()
+    headline = page.locator(".admonition").first
+    assert headline.is_visible() and headline.inner_text().startswith("Partial outage")
+    assert "1 open incident, below." in headline.inner_text()
+    section = page.locator("h2", has_text="Open incidents").first
+    assert section.is_visible()
+    assert page.locator("h3", has_text=canary.public_incidents[canary.ongoing_id]["title"]).first.is_visible()
     status = page.locator("article table", has=page.locator("th", has_text="Status now")).first
-    assert "partial outage" in status.inner_text()
+    assert "Partial outage" in status.inner_text()
     images = page.evaluate("() => Array.from(document.images).map(i => [i.src, i.naturalWidth])")
     assert all(width > 0 for _, width in images), images
     assert "canary" not in page.content().lower()

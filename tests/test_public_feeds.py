@@ -116,7 +116,7 @@ def test_status_reflects_the_worst_open_level_of_the_ongoing_incident(
     """The ongoing incident has an open degraded window, an open partial outage and a closed major outage:
     the website is in partial outage now (the major outage is over); payments are operational."""
     canary, _ = built
-    assert status["as_of"] == "2026-10-20T12:00:00+00:00"
+    assert status["as_of"] == "2026-10-20T12:00:00Z"  # machine outputs: UTC, with Z
     assert status["status"] == "partial_outage"
     assert {s["id"]: s["status"] for s in status["services"]} == {
         "payments": "operational",
@@ -148,19 +148,21 @@ def page_text(path: Path) -> str:
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))).split())
 
 
-def test_each_history_page_lists_its_public_updates_in_chronological_order(built: tuple[CanaryKB, Path]) -> None:
+def test_each_history_page_lists_its_public_updates_newest_first(built: tuple[CanaryKB, Path]) -> None:
+    """As status pages do: the latest update on top, each with its time and status (the page says so)."""
     canary, site = built
     for incident_id, record in canary.public_incidents.items():
         text = page_text(site / "history" / incident_id / "index.html")
-        updates = sorted(record["updates"], key=lambda u: at(u["at"]))
+        updates = sorted(record["updates"], key=lambda u: at(u["at"]), reverse=True)
         assert updates, incident_id
+        assert "Newest first." in text
         positions = [text.find(u["message"]) for u in updates]
         assert all(p >= 0 for p in positions), f"{incident_id}: an update is missing"
-        assert positions == sorted(positions), f"{incident_id}: updates are not in chronological order"
+        assert positions == sorted(positions), f"{incident_id}: updates are not newest first"
         # Each update shows its time (report zone, UTC here) and its status, before its message.
         previous = 0
         for u, position in zip(updates, positions, strict=True):
             moment = at(u["at"])
-            shown = f"{u['status'].capitalize()} · {moment:%B} {moment.day} {moment:%H:%M} UTC"
+            shown = f"{u['status'].capitalize()} · {moment.day} {moment:%B} {moment.year}, {moment:%H:%M} UTC"
             assert text.rfind(shown, previous, position) >= 0, f"{incident_id}: {shown!r} not shown with its update"
             previous = position

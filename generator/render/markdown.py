@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime
@@ -204,15 +205,57 @@ def _html_escaped(value: Any) -> Any:
 
 
 def local_when(moment: datetime | None) -> str | None:
-    """A report heading's time, in the report's time zone: October 14 09:12 UTC."""
+    """A time for customers, in the report's time zone, with its year, rounded to the minute (04:28:40 is
+    04:29): 14 October 2026, 09:12 UTC."""
+    moment = _known(moment)
+    if moment is None:
+        return None
+    if isinstance(moment, DateOnly):
+        day_ = moment.astimezone(UTC)
+        return f"{day_.day} {day_.strftime('%B')} {day_.year}"
+    rounded = nearest_minute(moment)
+    shown = f"{rounded.day} {rounded.strftime('%B')} {rounded.year}, {rounded.strftime('%H:%M')} {rounded.tzname()}"
+    return f"about {shown}" if isinstance(moment, ApproximateTime) else shown
+
+
+def report_when(moment: datetime | None) -> str | None:
+    """A time inside a month's report, whose title holds the year: October 14 09:12 UTC (the form GitHub's
+    availability reports use), rounded to the minute as local_when is."""
     moment = _known(moment)
     if moment is None:
         return None
     if isinstance(moment, DateOnly):
         day_ = moment.astimezone(UTC)
         return f"{day_.strftime('%B')} {day_.day}"
-    shown = f"{moment.strftime('%B')} {moment.day} {moment.strftime('%H:%M')} {moment.tzname()}"
+    rounded = nearest_minute(moment)
+    shown = f"{rounded.strftime('%B')} {rounded.day} {rounded.strftime('%H:%M')} {rounded.tzname()}"
     return f"about {shown}" if isinstance(moment, ApproximateTime) else shown
+
+
+def nearest_minute(moment: datetime) -> datetime:
+    """`moment` rounded to the minute, half a minute up; in its own zone, so a DST change is crossed correctly."""
+    zone = moment.tzinfo
+    utc = datetime.fromtimestamp(math.floor(moment.timestamp() / 60 + 0.5) * 60, UTC)
+    return utc.astimezone(zone) if zone is not None else utc
+
+
+# A status as the pages show it: a coloured mark (for the eye; hidden from screen readers) and its words.
+STATUS_COLOURS = {
+    "operational": "#2e7d32",
+    "degraded_performance": "#f9a825",
+    "partial_outage": "#ef6c00",
+    "major_outage": "#c62828",
+    "under_maintenance": "#1e88e5",
+}
+
+
+def status_mark(status: str) -> Markup:
+    colour = STATUS_COLOURS.get(status, "#546e7a")
+    words = html.escape(status.replace("_", " ").capitalize())
+    return Markup(
+        f'<span class="ikb-status" data-status="{html.escape(status)}"><span aria-hidden="true" style="color:'
+        f'{colour}">&#9679;</span> {words}</span>'
+    )
 
 
 def minutes_words(minutes: float | None) -> str | None:
@@ -283,6 +326,8 @@ def markdown_environment() -> Environment:
         "percent": percent,
         "decimal": decimal,
         "local_when": local_when,
+        "report_when": report_when,
+        "status_mark": status_mark,
         "minutes_words": minutes_words,
         "inert": inert,
         "quantity": quantity,

@@ -9,17 +9,25 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from generator.analyze.report import MonthlyReport, ReportIncident
-from generator.analyze.status import CurrentStatus, current_status, impact_end
+from generator.analyze.status import (
+    CurrentStatus,
+    current_status,
+    impact_end,
+    maintenance_services,
+    maintenance_state,
+    overdue_update,
+)
 from generator.config import Settings
-from generator.public import PublicIncident, PublicModel, PublicUpdate
+from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
 from generator.render import charts
 from generator.render.markdown import markdown_environment, svg_environment
 
@@ -128,7 +136,7 @@ def render_report_archive(entries: list[ArchiveEntry]) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class FeedEntry:
-    incident: PublicIncident
+    incident: PublicIncident | PublicMaintenance
     update: PublicUpdate
     number: int
     at: str
@@ -141,29 +149,112 @@ def render_public_site(
     env = markdown_environment()
     zone = settings.zone
     pages = render_reports(reports, company=settings.company, incident_base="../history/")
-    status = current_status(model)
+    status = current_status(model, cutoff)
     newest_first = sorted(model.incidents, key=lambda i: (i.first_impact, i.id), reverse=True)
     local = _localised(model, zone)
+    local_maintenance = {m.id: _localised_maintenance(m, zone) for m in model.maintenance}
+    names = {s.id: s.name for s in model.services}
     pages["index.md"] = env.get_template("public/home.md.j2").render(
         settings=settings,
-        ongoing=[local[i.id] for i in status.ongoing],
+        built=cutoff.astimezone(zone),
         status=status,
+        open=[
+            (local[o.incident.id], _to(o.last_update, zone), _to(o.overdue_since, zone), _names(o.incident, names))
+            for o in status.open
+        ],
+        in_progress=[(local_maintenance[m.id], _names(m, names)) for m in status.in_progress],
+        upcoming=[(local_maintenance[m.id], _names(m, names)) for m in status.upcoming],
         recent=[local[i.id] for i in newest_first[:RECENT_COUNT]],
     )
-    names = {s.id: s.name for s in model.services}
+    maintenance_pages = [m for m in model.maintenance if m.id not in local]  # the others have an incident page
     pages["history/index.md"] = env.get_template("public/history-index.md.j2").render(
-        incidents=[(local[i.id], ", ".join(names[s] for s in i.services)) for i in newest_first]
+        incidents=[(local[i.id], _names(i, names)) for i in newest_first],
+        maintenance=[
+            (local_maintenance[m.id], _names(m, names), maintenance_state(m, cutoff))
+            for m in sorted(model.maintenance, key=lambda m: (m.start or cutoff, m.id), reverse=True)
+        ],
     )
     for incident in model.incidents:
         shown = local[incident.id]
         pages[f"history/{incident.id}.md"] = env.get_template("public/history.md.j2").render(
             incident=shown,
-            names=", ".join(names[s] for s in incident.services),
+            names=_names(incident, names),
             windows=[(w, names[w.service]) for w in shown.impact],
+            overdue=_to(overdue_update(incident, cutoff), zone),
+        )
+    for item in maintenance_pages:
+        pages[f"history/{item.id}.md"] = env.get_template("public/maintenance.md.j2").render(
+            item=local_maintenance[item.id],
+            names=_names(item, names),
+            state=maintenance_state(item, cutoff),
+            windows=[(w, names[w.service]) for w in local_maintenance[item.id].windows],
         )
     pages["feed.xml"] = _feed(model, settings, cutoff)
     pages["status.json"] = json.dumps(_status(status, newest_first, settings, cutoff), indent=2) + "\n"
+    pages["maintenance.ics"] = maintenance_calendar(model.maintenance, settings, cutoff)
     return dict(sorted(pages.items()))
+
+
+def _names(item: PublicIncident | PublicMaintenance, names: dict[str, str]) -> str:
+    return ", ".join(names[s] for s in item.services)
+
+
+def _to(moment: datetime | None, zone: tzinfo) -> datetime | None:
+    return moment.astimezone(zone) if moment else None
+
+
+def _localised_maintenance(item: PublicMaintenance, zone: tzinfo) -> PublicMaintenance:
+    from dataclasses import replace
+
+    return replace(
+        item,
+        scheduled_start=_to(item.scheduled_start, zone),
+        scheduled_end=_to(item.scheduled_end, zone),
+        windows=tuple(replace(w, start=w.start.astimezone(zone), end=_to(w.end, zone)) for w in item.windows),
+        updates=tuple(
+            replace(u, at=u.at.astimezone(zone), next_update_at=_to(u.next_update_at, zone)) for u in item.updates
+        ),
+        resolved_at=_to(item.resolved_at, zone),
+    )
+
+
+def utc(moment: datetime | None) -> str | None:
+    """A time for machines: UTC, to the second, with Z (what the pages call UTC)."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+def maintenance_calendar(items: tuple[PublicMaintenance, ...], settings: Settings, cutoff: datetime) -> str:
+    """`maintenance.ics` (RFC 5545): one event per planned maintenance with a start, for calendar clients to
+    subscribe to. UIDs come from the record ids, so an event stays the same event when it is rescheduled."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//incidentkb//maintenance//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", f"{settings.site_name}: planned maintenance")
+    host = urlsplit(settings.public_url).hostname or "incidentkb"
+    for item in items:
+        start = item.start
+        if start is None:
+            continue
+        end = item.end if item.end is not None and item.end > start else None
+        event = Event()
+        event.add("uid", f"{item.id.lower()}@{host}")
+        event.add("dtstamp", cutoff.astimezone(UTC).replace(microsecond=0))
+        event.add("dtstart", start.astimezone(UTC))
+        if end is not None:
+            event.add("dtend", end.astimezone(UTC))
+        event.add("summary", item.title)
+        if item.summary:
+            event.add("description", item.summary)
+        event.add("url", f"{settings.public_url}history/{item.id}/")
+        event.add("status", "CONFIRMED")
+        event.add("categories", ["Maintenance"])
+        calendar.add_component(event)
+    return calendar.to_ical().decode("utf-8")
 
 
 def _localised(model: PublicModel, zone: tzinfo) -> dict[str, PublicIncident]:
@@ -187,13 +278,16 @@ def _localised(model: PublicModel, zone: tzinfo) -> dict[str, PublicIncident]:
 
 
 def _feed(model: PublicModel, settings: Settings, cutoff: datetime) -> str:
+    """One entry per update of an incident or an announced maintenance, newest first."""
+    items: list[PublicIncident | PublicMaintenance] = [*model.incidents]
+    items += [m for m in model.maintenance if m.id not in {i.id for i in model.incidents}]
     entries = [
-        FeedEntry(incident, update, number, update.at.isoformat())
-        for incident in model.incidents
-        for number, update in enumerate(incident.updates, start=1)
+        FeedEntry(item, update, number, utc(update.at) or "")
+        for item in items
+        for number, update in enumerate(item.updates, start=1)
     ]
     entries.sort(key=lambda e: (e.update.at, e.incident.id, e.number), reverse=True)
-    updated = entries[0].at if entries else cutoff.isoformat()
+    updated = entries[0].at if entries else utc(cutoff)
     return (
         svg_environment().get_template("public/feed.xml.j2").render(settings=settings, entries=entries, updated=updated)
     )
@@ -205,30 +299,53 @@ def _status(
     settings: Settings,
     cutoff: datetime,
 ) -> dict[str, Any]:
+    """status.json: every time in UTC with Z, as the pages say UTC."""
+
+    def last_update(updates: tuple[PublicUpdate, ...]) -> dict[str, Any] | None:
+        if not updates:
+            return None
+        last = updates[-1]
+        shown = {"at": utc(last.at), "status": last.status, "message": last.message}
+        return shown | ({"next_update_by": utc(last.next_update_at)} if last.next_update_at else {})
+
     def incident_json(i: PublicIncident) -> dict[str, Any]:
-        last = i.updates[-1] if i.updates else None
-        end = impact_end(i)
+        overdue = overdue_update(i, cutoff)
         return {
             "id": i.id,
             "title": i.title,
             "status": i.status,
             "kind": i.kind,
-            "start": i.first_impact.isoformat() if i.first_impact else None,
-            "end": end.isoformat() if end else None,
+            "start": utc(i.first_impact),
+            "end": utc(impact_end(i)),
             "services": list(i.services),
-            "url": f"{settings.site_url}history/{i.id}/",
-            "last_update": {"at": last.at.isoformat(), "status": last.status, "message": last.message}
-            if last
-            else None,
+            "url": f"{settings.public_url}history/{i.id}/",
+            "last_update": last_update(i.updates),
+            "update_overdue": overdue is not None,
+        }
+
+    def maintenance_json(m: PublicMaintenance) -> dict[str, Any]:
+        return {
+            "id": m.id,
+            "title": m.title,
+            "state": maintenance_state(m, cutoff),
+            "scheduled_start": utc(m.scheduled_start),
+            "scheduled_end": utc(m.scheduled_end),
+            "start": utc(m.start),
+            "end": utc(m.end),
+            "services": list(maintenance_services(m)),
+            "url": f"{settings.public_url}history/{m.id}/",
+            "last_update": last_update(m.updates),
         }
 
     return {
-        "as_of": cutoff.isoformat(),
-        "status": status.worst or "operational",
-        "services": [
-            {"id": s.service.id, "name": s.service.name, "status": s.level or "operational"} for s in status.services
-        ],
+        "as_of": utc(cutoff),
+        "status": status.overall,
+        "services": [{"id": s.service.id, "name": s.service.name, "status": s.status} for s in status.services],
         "ongoing": [incident_json(i) for i in status.ongoing],
+        "maintenance": {
+            "in_progress": [maintenance_json(m) for m in status.in_progress],
+            "upcoming": [maintenance_json(m) for m in status.upcoming],
+        },
         "recent": [incident_json(i) for i in newest_first[:RECENT_COUNT]],
     }
 
@@ -241,7 +358,7 @@ def public_mkdocs_config(settings: Settings, docs_dir: str, site_dir: str) -> st
         key: yaml_string(value)
         for key, value in {
             "site_name": settings.site_name,
-            "site_url": settings.site_url,
+            "site_url": settings.public_url,
             "docs_dir": docs_dir,
             "site_dir": site_dir,
             "hooks": str(PUBLIC_HOOKS),

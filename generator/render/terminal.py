@@ -21,7 +21,16 @@ from jinja2 import Environment, Undefined
 from markupsafe import Markup
 
 from generator.analyze.report import MonthlyReport
-from generator.render.markdown import day, decimal, label, local_when, minutes_words, percent, template_environment
+from generator.render.markdown import (
+    day,
+    decimal,
+    label,
+    local_when,
+    minutes_words,
+    percent,
+    report_when,
+    template_environment,
+)
 from generator.render.public_pages import lede, month_name
 
 Trusted = Markup  # text already made safe for a terminal here, not taken raw from a record
@@ -126,6 +135,7 @@ def text_environment() -> Environment:
         "day": day,
         "label": label,
         "local_when": local_when,
+        "report_when": report_when,
         "minutes_words": minutes_words,
         "percent": percent,
         "decimal": decimal,
