@@ -270,3 +270,14 @@ def test_a_public_build_without_site_url_is_refused_and_a_preview_is_not(tmp_pat
     assert '"url": "http://127.0.0.1:8000/history/' in (out / "status.json").read_text()
     internal = run_cli("build", "--preview", "--site-dir", tmp_path / "site", "--as-of", AS_OF, root=root, cwd=REPO)
     assert internal.returncode == 2 and "--preview is for --public" in internal.stderr
+
+
+def test_the_feed_announces_maintenance_in_utc(site: Path) -> None:
+    import feedparser
+
+    feed = feedparser.parse((site / "feed.xml").read_text())
+    assert not feed.bozo, feed.bozo_exception
+    titles = [e.title for e in feed.entries]
+    assert "Planned maintenance: website hosting move: scheduled" in titles
+    assert "Planned maintenance: database upgrade: in_progress" in titles
+    assert all(e.updated.endswith("Z") for e in feed.entries)
