@@ -318,10 +318,11 @@ def run_validate(args: argparse.Namespace, kb: KnowledgeBase) -> int:
 
     paths, others = _expand(args.paths, kb) if args.paths else (None, [])
     settings = [path for path in others if is_settings_file(kb, path)]  # validated as the settings, not a record
-    today = (args.as_of or datetime.now(UTC)).date()
+    now = args.as_of or datetime.now(UTC)
     result = validate_knowledge_base(
         kb,
-        today=today,
+        today=now.date(),
+        now=now,
         strict=args.strict,
         paths=None if paths is None else [*paths, *settings],
         keep_incidents=False,

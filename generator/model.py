@@ -65,6 +65,13 @@ def parse_time(value: str | Mapping[str, str] | None) -> datetime | None:
     return ApproximateTime.fromisoformat(value["about"].replace("z", "Z"))  # type: ignore[index]
 
 
+def utc_timestamp(moment: datetime | None) -> str | None:
+    """A time for machines: UTC to the second, written with Z (what the pages call UTC). None stays None."""
+    if moment is None:
+        return None
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def precision(moment: datetime | None) -> str | None:
     """exact, approximate or date (None when not recorded): how well a parsed time is known."""
     if moment is None:

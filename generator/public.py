@@ -153,6 +153,15 @@ class PublicIncident:
         return self.status != "resolved"
 
     @property
+    def review(self) -> PublicPublication | None:
+        """The published post-incident review (else a preliminary report), which the report's fallbacks point at."""
+        for kind in ("postmortem", "preliminary"):
+            found = next((p for p in self.publications if p.kind == kind), None)
+            if found:
+                return found
+        return None
+
+    @property
     def first_impact(self) -> datetime | None:
         other = [o.start for o in self.other_impact if o.start is not None]
         return min((w.start for w in self.impact), default=min(other, default=self.started_at))

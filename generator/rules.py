@@ -4,12 +4,14 @@ findings; generator/validate.py runs them."""
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from generator.findings import Finding, Severity
 from generator.loader import Document
@@ -45,6 +47,8 @@ class Context:
     known_services: set[str]
     policy: Policy = field(default_factory=Policy)
     vocabulary: Vocabulary = DEFAULT  # the knowledge base's words: the schemas' with its taxonomies added
+    report_zone: str = "UTC"
+    now: datetime | None = None  # the cut-off to the minute (--as-of), for promises made in time of day  # incidentkb.yml report.timezone: the zone the public tables show times in
 
     def profile(self, doc: Document) -> Profile:
         return self.policy.for_record(doc.data)
@@ -409,6 +413,28 @@ def postmortem_complete(doc: Document, context: Context) -> Iterator[Finding]:
 
 
 @incident_rule
+def promised_update_not_overdue(doc: Document, context: Context) -> Iterator[Finding]:
+    """An unresolved incident whose last update promised the next one by a time that has passed: the public site
+    says the update is overdue, and the team hears it here first."""
+    updates = doc.data.get("updates") or []
+    if doc.data["status"] == "resolved" or not updates:
+        return
+    promised = parse_time(updates[-1].get("next_update_at"))
+    now = context.now or datetime.combine(context.today, time(0), UTC)
+    if promised is not None and promised < now:
+        utc = promised.astimezone(UTC)
+        shown = f"{utc:%H:%M} UTC on {utc.day} {utc:%B %Y}"
+        yield at(
+            doc,
+            ["updates", len(updates) - 1, "next_update_at"],
+            "update-overdue",
+            f"the last customer update promised the next one by {shown}, and none is published: the public site"
+            " says the update is overdue; publish one (incidentkb update), or resolve the incident",
+            Severity.WARNING,
+        )
+
+
+@incident_rule
 def action_items_not_overdue(doc: Document, context: Context) -> Iterator[Finding]:
     """Overdue work warns (an error with --strict, or where the profile says error); a record written from
     sources after the fact has nothing overdue (its profile says off)."""
@@ -486,6 +512,406 @@ def stated_duration_agrees(doc: Document, _: Context) -> Iterator[Finding]:
                 "(check the times, or say in the note what the source measured)",
                 Severity.WARNING,
             )
+
+
+# --- public prose times -------------------------------------------------------------------------------------
+
+# The public texts a customer reads (the schema's x-public text fields), and whether each tells the incident's own
+# span: what happened, what was done, the impact, the updates as they went out. The cause may lie hours before
+# (a change that morning), prevention and the post-mortem describe later work: their times are not compared with
+# the span (public-time-outside), only checked for a zone (public-time-zone).
+PUBLIC_SUMMARY_TEXTS = (
+    ("public", True),
+    ("public_cause", False),
+    ("public_mitigation", True),
+    ("public_prevention", False),
+    ("public_postmortem", False),
+)
+# How far before the incident's first start and after its last end a time in its public text may lie (rounding,
+# "from about 14:00" for a start at 14:20, the minutes around the first and the last update).
+PROSE_TOLERANCE = timedelta(minutes=30)
+
+# Zone abbreviations a time may be followed by, with their offsets in minutes (None: the abbreviation names more
+# than one zone, IST India, Ireland or Israel, CST US Central or China, AST Atlantic or Arabia: it is a zone, but
+# the time is not converted), and the generic North American names, which follow daylight saving time.
+FIXED_ZONES: Mapping[str, int | None] = {
+    "UTC": 0, "GMT": 0, "WET": 0, "WEST": 60, "BST": 60, "CET": 60, "CEST": 120, "EET": 120, "EEST": 180,
+    "MSK": 180, "WAT": 60, "CAT": 120, "SAST": 120, "EAT": 180, "IST": None, "PKT": 300, "ICT": 420, "WIB": 420,
+    "SGT": 480, "HKT": 480, "AWST": 480, "JST": 540, "KST": 540, "ACST": 570, "ACDT": 630, "AEST": 600,
+    "AEDT": 660, "NZST": 720, "NZDT": 780, "HST": -600, "AKST": -540, "AKDT": -480, "PST": -480, "PDT": -420,
+    "MST": -420, "MDT": -360, "CST": None, "CDT": -300, "EST": -300, "EDT": -240, "AST": None, "ADT": -180,
+    "NST": -210, "NDT": -150, "BRT": -180, "ART": -180,
+}  # fmt: skip
+GENERIC_ZONES: Mapping[str, str] = {
+    "PT": "America/Los_Angeles", "MT": "America/Denver", "CT": "America/Chicago", "ET": "America/New_York",
+}  # fmt: skip
+_IANA_AREAS = (
+    "Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc|US|Canada|Brazil|Mexico|Chile"
+)
+_ABBREVIATIONS = "|".join(sorted([*FIXED_ZONES, *GENERIC_ZONES], key=lambda word: (-len(word), word)))
+_MONTH = r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+_MONTH_NUMBERS = {name: number for number, name in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+)}  # fmt: skip
+
+# The one scan over a text: a code span (`...`) or a web address is consumed whole (a time in it is not prose), else a
+# clock time H:MM, HH:MM or HH:MM:SS (hours 0-23, minutes and seconds two digits: "3:1" is a ratio), not inside a
+# word, a number, a version or a path ("v1.2:30", "T10:41"), with an optional am/pm ("9:30 a.m.").
+_PROSE_SCAN = re.compile(
+    r"`[^`]*`"
+    r"|(?<![A-Za-z0-9+.\-])(?:[A-Za-z][A-Za-z0-9+.\-]{0,30}://|www\.)[^\s<>]*"
+    r"|(?<![\w:./\\])(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])(?::(?P<s>[0-5][0-9]))?(?![0-9]|[:.,][0-9])"
+    r"(?P<ampm>\s?[AaPp]\.?[Mm]\.?(?![A-Za-z]))?",
+    re.S,
+)
+# A duration written as a clock reading: "1:30 hours", "0:45 min", "1:30h".
+_DURATION_AFTER = re.compile(r"\s?(?:h|hrs?|hours?|mins?|minutes?)(?![A-Za-z])", re.I)
+# The zone right after a time: "Z" (attached), or after one space and an optional "(": an IANA name
+# (Europe/Berlin), UTC or GMT with an optional offset (UTC+2, GMT-05:30), a plus offset (+02:00, +0200; a minus
+# offset only attached to a time with seconds, 10:41:00-05:00, since "10:00-11:00" is a range), or an abbreviation.
+_ZONE_AFTER = re.compile(
+    r"(?P<z>Z)(?![\w])"
+    r"|(?P<gap>\s?)\(?"
+    rf"(?:(?P<iana>(?:{_IANA_AREAS})/[A-Za-z][A-Za-z_+\-]*(?:/[A-Za-z][A-Za-z_\-]*)?)"
+    r"|(?P<base>(?i:UTC|GMT))(?:\s?(?P<sign>[+\-\u2212])\s?(?P<oh>[0-9]{1,2})(?::?(?P<om>[0-9]{2}))?)?"
+    r"|(?P<osign>[+\-\u2212])(?P<ph>[0-9]{2}):?(?P<pm>[0-9]{2})"
+    rf"|(?P<abbr>{_ABBREVIATIONS}))(?![\w])"
+)
+# What joins the times of a range or a list, so that the zone of the last applies to all: "between 10:41 and
+# 11:19 UTC", "10:41-11:19 UTC", "09:00, 12:00 and 15:00 UTC", "from 23:40 to 1 October 00:02 UTC".
+_LINK = re.compile(
+    r"\s*(?:-|\u2013|\u2014|to|and|until|till|through|or|,(?:\s*(?:and|or))?)\s*"
+    r"(?:(?:about|around|approximately|approx\.|roughly|~)\s*)?"
+    rf"(?:(?:on\s+)?[0-9]{{1,2}}\s+{_MONTH}(?:\s+[0-9]{{4}})?,?\s+(?:at\s+)?)?",
+    re.I,
+)
+# A text may say once what zone its times are in: "All times are in UTC", "(times in CET)", "Times UTC".
+_TIMES_IN = re.compile(r"\btimes\s+(?:are\s+)?(?:(?:given|shown|written|stated)\s+)?(?:in\b)?", re.I)
+# Read only for a time that falls outside the span: a promise of the next update is no moment of the incident,
+# a time dated another day ("on 2 September", "tomorrow") is not on the incident's days.
+_PROMISE_BEFORE = re.compile(
+    r"\bupdat(?:e|es|ing)\b[^.!?]{0,60}\b(?:by|at|around|before|no later than)\s+(?:about\s+|around\s+)?$", re.I
+)
+_DATE = rf"(?:(?P<d1>[0-9]{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?(?P<m1>{_MONTH})|(?P<m2>{_MONTH})\s+(?P<d2>[0-9]{{1,2}})(?:st|nd|rd|th)?(?![0-9]))"
+_DATE_AFTER = re.compile(rf"\s*,?\s*(?:on\s+)?(?:[A-Z][a-z]+day,?\s+)?{_DATE}", re.I)
+_DATE_BEFORE = re.compile(
+    rf"{_DATE}(?:,?\s+[0-9]{{4}})?,?\s+(?:(?:at|from|between|since|until|by|after|before|around|about)\s+)*$", re.I
+)
+_RELATIVE_DAY = re.compile(
+    r"\s*,?\s*(?:tomorrow|yesterday|(?:on\s+)?the\s+(?:next|following|previous)\s+day|the\s+day\s+(?:before|after))",
+    re.I,
+)
+_RELATIVE_DAY_BEFORE = re.compile(
+    r"\b(?:tomorrow|yesterday)(?:\s+(?:morning|afternoon|evening|night))?,?\s+"
+    r"(?:(?:at|from|between|by|until|around|about)\s+)*$",
+    re.I,
+)
+
+
+@dataclass(frozen=True)
+class ProseTime:
+    """A clock time in a public text: as written, its time of day, and the zone written after it (or after the
+    last time of its range), as written and as a tzinfo (None when not convertible: an ambiguous abbreviation)."""
+
+    written: str
+    clock: time
+    start: int  # where the time (and the range it belongs to) begins in the text
+    zone: str | None  # the zone as written (Z as UTC), None when there is none
+    tz: tzinfo | None
+    zone_end: int  # where the zone ends: a date may follow
+
+
+def prose_times(text: str) -> list[ProseTime]:
+    """The clock times of a public text (code spans and web addresses skipped, durations left out), each with
+    the zone that follows it or the last time of its range."""
+    if ":" not in text:
+        return []
+    found: list[tuple[re.Match[str], time, tuple[str, tzinfo | None, int] | None]] = []
+    zone_end = 0
+    for match in _PROSE_SCAN.finditer(text):
+        hour = match["h"]
+        if hour is None or match.start() < zone_end:  # a code span, an address, or the offset of a zone (+02:00)
+            continue
+        if match["ampm"] is None and _DURATION_AFTER.match(text, match.end()):
+            continue
+        clock_hour = int(hour)
+        if match["ampm"] and 1 <= clock_hour <= 12:
+            clock_hour = clock_hour % 12 + (12 if match["ampm"].strip()[0] in "pP" else 0)
+        zone = _zone_after(text, match.end(), seconds=match["s"] is not None)
+        if zone is not None:
+            zone_end = zone[2]
+        found.append((match, time(clock_hour, int(match["m"]), int(match["s"] or 0)), zone))
+    times: list[ProseTime] = []
+    following: ProseTime | None = None
+    for match, clock, zone in reversed(found):
+        if zone is not None:
+            label, tz, end = zone
+            entry = ProseTime(match[0].strip(), clock, match.start(), label, tz, end)
+        elif following is not None and _joins(text, match.end(), following.start):
+            entry = ProseTime(match[0].strip(), clock, match.start(), following.zone, following.tz, following.zone_end)
+        else:
+            entry = ProseTime(match[0].strip(), clock, match.start(), None, None, match.end())
+        times.append(entry)
+        following = entry
+    times.reverse()
+    if any(entry.zone is None for entry in times) and (declared := _declared_zone(text)) is not None:
+        label, tz, _ = declared  # "All times are in UTC": the times without a zone of their own are in it
+        times = [entry if entry.zone else replace(entry, zone=label, tz=tz) for entry in times]
+    for index in range(1, len(times)):  # a range begins where its first time does (a date before it is read there)
+        previous = times[index - 1]
+        if previous.zone_end == times[index].zone_end and previous.zone is not None:
+            times[index] = replace(times[index], start=previous.start)
+    return times
+
+
+def _declared_zone(text: str) -> tuple[str, tzinfo | None, int] | None:
+    for declaration in _TIMES_IN.finditer(text):
+        if (zone := _zone_after(text, declaration.end(), seconds=False)) is not None:
+            return zone
+    return None
+
+
+def _joins(text: str, end: int, next_start: int) -> bool:
+    link = _LINK.match(text, end)
+    return link is not None and link.end() == next_start
+
+
+def _zone_after(text: str, end: int, *, seconds: bool) -> tuple[str, tzinfo | None, int] | None:
+    match = _ZONE_AFTER.match(text, end)
+    if match is None:
+        return None
+    close = match.end() + (text[match.end() : match.end() + 1] == ")")
+    if match["z"]:
+        return "UTC", UTC, match.end()
+    if match["iana"]:
+        return match["iana"], _named_zone(match["iana"]), close
+    if match["base"]:
+        label = match[0].strip().lstrip("(").strip()
+        if match["sign"] is None:
+            return label, UTC, close
+        return label, _offset(match["sign"], match["oh"], match["om"]), close
+    if match["osign"]:
+        if match["osign"] != "+" and (match["gap"] or not seconds):
+            return None  # "10:00 -11:00", "10:00-11:00": a range, not an offset
+        return match[0].strip().lstrip("(").strip(), _offset(match["osign"], match["ph"], match["pm"]), close
+    abbreviation = match["abbr"]
+    if abbreviation in GENERIC_ZONES:
+        return abbreviation, _named_zone(GENERIC_ZONES[abbreviation]), close
+    minutes = FIXED_ZONES[abbreviation]
+    return abbreviation, None if minutes is None else _fixed(minutes, abbreviation), close
+
+
+def _offset(sign: str, hours: str, minutes: str | None) -> tzinfo | None:
+    total = int(hours) * 60 + int(minutes or 0)
+    if total > 14 * 60 or int(minutes or 0) > 59:
+        return None
+    return _fixed(total if sign == "+" else -total, None)
+
+
+@functools.cache
+def _fixed(minutes: int, name: str | None) -> tzinfo:
+    if minutes == 0:
+        return UTC
+    return timezone(timedelta(minutes=minutes)) if name is None else timezone(timedelta(minutes=minutes), name)
+
+
+@functools.cache
+def _named_zone(name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None  # a name the time zone database does not know: a zone, but not converted
+
+
+@dataclass(frozen=True)
+class _Span:
+    """The incident's span (first start to last end, each exact or approximate) and the offsets its times are
+    written in (the first is started_at's)."""
+
+    start: datetime | None
+    end: datetime | None
+    offsets: tuple[timedelta, ...]
+
+
+def _incident_span(data: Mapping[str, Any]) -> _Span:
+    scheduled = data.get("scheduled") or {}
+    impact = data.get("impact") or []
+    starts = [data.get("started_at"), scheduled.get("start"), *(w.get("start") for w in impact)]
+    ends = [data.get("resolved_at"), data.get("mitigated_at"), scheduled.get("end"), *(w.get("end") for w in impact)]
+    start_times, end_times = _known_times(starts), _known_times(ends)
+    offsets: list[timedelta] = []
+    for moment in [*start_times, *end_times, *_known_times([u.get("at") for u in data.get("updates") or []])]:
+        offset = moment.utcoffset()
+        if offset is not None and offset not in offsets:
+            offsets.append(offset)
+    start = min(start_times) if start_times else None
+    end = max(end_times) if end_times and data["status"] == "resolved" else None
+    if start is not None and end is not None and end < start:
+        end = None  # time-order says what is wrong
+    return _Span(start, end, tuple(offsets))
+
+
+def _known_times(values: list[Any]) -> list[datetime]:
+    """The times among `values` known to the minute or approximately (a date only has no time of day)."""
+    known = []
+    for value in values:
+        moment = parse_time(value)
+        if moment is not None and not isinstance(moment, DateOnly):
+            known.append(moment)
+    return known
+
+
+def _candidates(clock: time, tz: tzinfo, low: datetime, high: datetime) -> list[datetime]:
+    """The instants `clock` in `tz` names on the days from `low` to `high` (both folds of a time that daylight
+    saving time repeats)."""
+    day, last = low.astimezone(tz).date(), high.astimezone(tz).date()
+    instants = []
+    while day <= last:
+        local = datetime.combine(day, clock, tzinfo=tz)
+        instants.append(local)
+        if isinstance(tz, ZoneInfo):
+            instants.append(local.replace(fold=1))
+        day += timedelta(days=1)
+    return instants
+
+
+def _distance(moment: datetime, low: datetime, high: datetime) -> timedelta:
+    return max(low - moment, moment - high, timedelta(0))
+
+
+def _public_texts(data: Mapping[str, Any]) -> Iterator[tuple[list[str | int], str, bool, list[Any]]]:
+    """Each public text: where it is, the text, whether it tells the incident's span, and the times that widen
+    the span for it (an update's own time and the next update it promises)."""
+    summary = data.get("summary") or {}
+    for key, about_span in PUBLIC_SUMMARY_TEXTS:
+        if summary.get(key):
+            yield ["summary", key], summary[key], about_span, []
+    for index, update in enumerate(data.get("updates") or []):
+        if update.get("message"):
+            yield (
+                ["updates", index, "message"],
+                update["message"],
+                True,
+                [update.get("at"), update.get("next_update_at")],
+            )
+    for index, window in enumerate(data.get("impact") or []):
+        if window.get("public_description"):
+            yield ["impact", index, "public_description"], window["public_description"], True, []
+
+
+@incident_rule
+def public_prose_times(doc: Document, context: Context) -> Iterator[Finding]:
+    """Customers read the public tables in the report's time zone, and the public text beside them: a clock time
+    there needs its zone (public-time-zone; live records only: a reconstructed or imported record quotes its
+    sources' words), and a time with a zone should fall within the incident (public-time-outside)."""
+    texts = [entry for entry in _public_texts(doc.data) if ":" in entry[1]]
+    if not texts:
+        return
+    provenance = (doc.data.get("provenance") or {}).get("method") or "live"
+    quoted = provenance != "live"
+    span: _Span | None = None
+    for where, text, about_span, widening in texts:
+        said: set[str] = set()  # one finding per message and text: "18:00" twice is one fix
+        for prose in prose_times(text):
+            if prose.zone is None and not quoted:
+                span = span or _incident_span(doc.data)
+                if (message := _zone_message(prose, span, context)) not in said:
+                    said.add(message)
+                    yield at(doc, where, "public-time-zone", message, Severity.WARNING)
+            elif prose.zone is not None and about_span and prose.tz is not None:
+                span = span or _incident_span(doc.data)
+                message = _outside(prose, text, span, _known_times(widening))
+                if message and message not in said:
+                    said.add(message)
+                    yield at(doc, where, "public-time-outside", message, Severity.WARNING)
+
+
+def _zone_message(prose: ProseTime, span: _Span, context: Context) -> str:
+    report = _named_zone(context.report_zone) or UTC
+    reference = span.start or span.end
+    head = f"public text names {prose.written} without a time zone; readers see tables in {context.report_zone}"
+    if reference is None or not span.offsets:  # no time of day in the record to read it against
+        shown = prose.clock.strftime("%H:%M:%S" if prose.clock.second else "%H:%M")
+        return f"{head}: write it with its zone ('{shown} UTC' if it is UTC)"
+    low, high = span.start or reference, span.end or reference
+    best: tuple[timedelta, datetime, timedelta] | None = None
+    for offset in span.offsets:
+        for instant in _candidates(prose.clock, _fixed(int(offset.total_seconds()) // 60, None), low, high):
+            distance = _distance(instant, low, high)
+            if best is None or distance < best[0]:
+                best = (distance, instant, offset)
+    assert best is not None
+    _, instant, offset = best
+    suggestion = _clock_text(prose.clock, instant, report)
+    if instant.astimezone(report).utcoffset() == offset:
+        return f"{head}: write '{suggestion}'"
+    return f"{head}: write '{suggestion}' (if it is {prose.written} at {_offset_text(offset)}, as the record's times are written)"
+
+
+def _clock_text(clock: time, instant: datetime, zone: tzinfo) -> str:
+    local = instant.astimezone(zone)
+    shown = local.strftime("%H:%M:%S" if clock.second else "%H:%M")
+    return f"{shown} {_zone_label(local)}"
+
+
+def _zone_label(local: datetime) -> str:
+    name = local.tzname() or ""
+    if name in FIXED_ZONES or name == "UTC":
+        return name
+    return "UTC" + _offset_text(local.utcoffset() or timedelta(0))
+
+
+def _offset_text(offset: timedelta) -> str:
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def _outside(prose: ProseTime, text: str, span: _Span, widening: list[datetime]) -> str:
+    """The message when a time with a zone falls outside the incident's span on every day of it, or ""."""
+    assert prose.tz is not None
+    if span.start is None or span.end is None:
+        return ""  # still open, or its times are not known: any time of day may lie within it
+    low, high = span.start, max([span.end, *widening])
+    window_low, window_high = low - PROSE_TOLERANCE, high + PROSE_TOLERANCE
+    candidates = _candidates(prose.clock, prose.tz, window_low, window_high)
+    if any(window_low <= instant <= window_high for instant in candidates):
+        return ""
+    if (
+        _PROMISE_BEFORE.search(text, max(0, prose.start - 100), prose.start)
+        or _RELATIVE_DAY.match(text, prose.zone_end)
+        or _RELATIVE_DAY_BEFORE.search(text, max(0, prose.start - 40), prose.start)
+    ):
+        return ""
+    dated = _DATE_AFTER.match(text, prose.zone_end) or _DATE_BEFORE.search(text, max(0, prose.start - 40), prose.start)
+    if dated and not _on_the_days(dated, prose.tz, window_low, window_high):
+        return ""  # another day's time: a change before, work after
+    return f"public text says {prose.written} {prose.zone}, outside the incident ({_span_text(low, high, prose)})"
+
+
+def _on_the_days(dated: re.Match[str], tz: tzinfo, low: datetime, high: datetime) -> bool:
+    day = int(dated["d1"] or dated["d2"])
+    month = _MONTH_NUMBERS[(dated["m1"] or dated["m2"])[:3].lower()]
+    first, last = low.astimezone(tz).date(), high.astimezone(tz).date()
+    for year in range(first.year, last.year + 1):
+        try:
+            if first <= date(year, month, day) <= last:
+                return True
+        except ValueError:
+            return False  # 31 February: not a date
+    return False
+
+
+def _span_text(low: datetime, high: datetime, prose: ProseTime) -> str:
+    assert prose.tz is not None
+    start, end = low.astimezone(prose.tz), high.astimezone(prose.tz)
+    if start.date() == end.date():
+        return f"{start:%H:%M}\u2013{end:%H:%M} {prose.zone} on {_day_text(start)}"
+    return f"{start:%H:%M} {prose.zone} on {_day_text(start)} to {end:%H:%M} {prose.zone} on {_day_text(end)}"
+
+
+def _day_text(moment: datetime) -> str:
+    return f"{moment.day} {moment:%B}"
 
 
 # --- service rules ------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ def _validated(kb: KnowledgeBase, as_of: datetime, jobs: int) -> tuple[Validatio
     if as_of.tzinfo is None:
         raise UsageError("the cut-off needs an explicit offset")
     settings = load_settings(kb.root)
-    result = validate_knowledge_base(kb, today=as_of.date(), jobs=jobs)
+    result = validate_knowledge_base(kb, today=as_of.date(), now=as_of, jobs=jobs)
     if has_errors(result.findings):
         raise InvalidRecordsError(result.findings)
     return result, settings

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -68,6 +68,7 @@ def validate_knowledge_base(
     paths: Iterable[Path] | None = None,
     keep_incidents: bool = True,
     jobs: int = 1,
+    now: datetime | None = None,
 ) -> ValidationResult:
     """Validate the given files (default: every record and the settings), with the whole knowledge base as context.
 
@@ -87,10 +88,12 @@ def validate_knowledge_base(
     known_services = {p.stem for p in all_services}
     context = Context(
         today=today,
+        now=now or datetime.combine(today, time(0), UTC),
         strict=strict,
         known_services=known_services,
         policy=_policy(settings, settings_findings),
         vocabulary=Vocabulary.of(_taxonomies(settings)),  # the schemas' words and incidentkb.yml's taxonomies
+        report_zone=_report_zone(settings, settings_findings),
     )
     taxonomies = context.vocabulary.taxonomies
     service_docs = _load_all([p for p in selected if kb.is_service_file(p)], "service", kb, result, taxonomies)
@@ -410,6 +413,13 @@ def _taxonomies(settings: Document | None) -> Taxonomies:
     """The taxonomies the settings add (schemas.taxonomies_from: what the settings schema refuses is left out, and
     the settings findings say why)."""
     return taxonomies_from(settings.data.get("taxonomies")) if settings is not None else ()
+
+
+def _report_zone(settings: Document | None, findings: list[Finding]) -> str:
+    """The zone the public tables show times in (UTC where the settings are absent or invalid)."""
+    report = settings.data.get("report") if settings is not None and not has_errors(findings) else None
+    zone = report.get("timezone") if isinstance(report, dict) else None
+    return zone if isinstance(zone, str) else "UTC"
 
 
 def check_settings(kb: KnowledgeBase) -> list[Finding]:

@@ -281,3 +281,18 @@ def test_the_feed_announces_maintenance_in_utc(site: Path) -> None:
     assert "Planned maintenance: website hosting move: scheduled" in titles
     assert "Planned maintenance: database upgrade: in_progress" in titles
     assert all(e.updated.endswith("Z") for e in feed.entries)
+
+
+def test_validate_warns_the_team_when_a_promised_update_is_overdue(tmp_path: Path) -> None:
+    root = knowledge_base(tmp_path / "kb")
+    late = run_cli("validate", "--as-of", AS_OF, root=root)
+    record = "incidents/2026/2026-11-30-api-errors.yaml"
+    line = next(
+        number
+        for number, text in enumerate((root / record).read_text().splitlines(), start=1)
+        if "next_update_at" in text
+    )
+    assert f"{record}:{line}:" in late.stdout and "warning[update-overdue]" in late.stdout, late.stdout
+    assert "promised the next one by 15:00 UTC on 30 November 2026" in late.stdout
+    in_time = run_cli("validate", "--as-of", "2026-11-30T14:59:00Z", root=root)
+    assert "update-overdue" not in in_time.stdout

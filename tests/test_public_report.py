@@ -274,7 +274,7 @@ def test_a_window_crossing_the_month_boundary_is_split_between_the_reports(kb: P
     assert by_id(november)["auth"]["availability"] == availability(20, NOVEMBER_SO_FAR)
     for data in (october, november):
         entry = next(i for i in data["incidents"] if i["id"] == "INC-2026-207")
-        assert entry["start"] == "2026-10-31T23:50:00+00:00"
+        assert entry["start"] == "2026-10-31T23:50:00Z"
         assert entry["duration_minutes"] == 30  # the incident's whole duration, in both months
 
 
@@ -419,7 +419,7 @@ def test_berlin_headings_use_local_time_and_zone_names(berlin: tuple[Path, Path]
             report_markdown(berlin[0], month, BERLIN_AS_OF), report_json(berlin[0], month, BERLIN_AS_OF)
         )
     data = report_json(berlin[0], "2026-10", BERLIN_AS_OF)
-    assert data["incidents"][0]["start"] == "2026-10-01T00:30:00+02:00"
+    assert data["incidents"][0]["start"] == "2026-09-30T22:30:00Z"  # machine outputs are UTC: 00:30 CEST
 
 
 def test_impact_that_is_not_availability_is_reported_in_its_public_words_only() -> None:
@@ -431,7 +431,7 @@ def test_impact_that_is_not_availability_is_reported_in_its_public_words_only() 
     data = report_json(REPO, "2026-09", "2026-11-23T12:00:00Z")
     entry = {i["id"]: i for i in data["incidents"]}["INC-2026-005"]
     assert [(o["kind"], o["start"], o["end"]) for o in entry["other_impact"]] == [
-        ("financial", "2026-09-03T17:12:00+00:00", "2026-09-05")
+        ("financial", "2026-09-03T17:12:00Z", "2026-09-05")
     ]
     assert entry["other_impact"][0]["description"].startswith(public)
     assert entry["duration_minutes"] == 52  # 17:12 to 18:04: the availability windows, not the refunds' days

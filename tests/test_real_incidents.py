@@ -930,7 +930,7 @@ def test_the_public_site_shows_a_reconstructed_record_without_resolved_at_as_res
     assert [i["id"] for i in status["ongoing"]] == ["INC-2026-104"]
     recent = {i["id"]: i for i in status["recent"]}
     assert recent["INC-2026-101"]["status"] == "resolved"
-    assert recent["INC-2026-101"]["end"] == "2026-10-14T09:52:00+00:00"
+    assert recent["INC-2026-101"]["end"] == "2026-10-14T09:52:00Z"
 
 
 def test_the_rendering_records_are_valid(rendering_kb: Path) -> None:

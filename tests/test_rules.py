@@ -431,7 +431,7 @@ def test_maintenance_statuses_on_maintenance(kb: KB) -> None:
     record = investigating_incident()
     record["kind"] = "maintenance"
     record["updates"] = [
-        {"at": "2026-11-02T13:00:00+01:00", "status": "scheduled", "message": "Search upgrade at 14:00."},
+        {"at": "2026-11-02T13:00:00+01:00", "status": "scheduled", "message": "Search upgrade at 13:00 UTC."},
         {"at": "2026-11-02T14:00:00+01:00", "status": "in_progress", "message": "The upgrade has started."},
         {"at": "2026-11-02T14:30:00+01:00", "status": "completed", "message": "The upgrade is done."},
     ]

@@ -19,6 +19,7 @@ from generator.analyze.availability import (
     service_month,
 )
 from generator.analyze.status import impact_end
+from generator.model import utc_timestamp
 from generator.public import PublicIncident, PublicModel, PublicService
 
 UPTIME_DAYS = 90
@@ -159,7 +160,8 @@ def _report_incident(model: PublicModel, incident: PublicIncident, zone: ZoneInf
 
 
 def report_json(report: MonthlyReport) -> dict[str, object]:
-    """The machine-readable report: a contract other tools read (names fixed; figures unrounded)."""
+    """The machine-readable report: a contract other tools read (names fixed; figures unrounded; every time in UTC
+    with Z, as status.json's)."""
     return {
         "month": report.month,
         "timezone": report.timezone,
@@ -168,7 +170,7 @@ def report_json(report: MonthlyReport) -> dict[str, object]:
             "partial_outage": report.weights.partial_outage,
             "degraded_performance": report.weights.degraded_performance,
         },
-        "as_of": report.cutoff.isoformat(),
+        "as_of": utc_timestamp(report.cutoff),
         "complete": report.complete,
         "services": [
             {
@@ -191,7 +193,7 @@ def report_json(report: MonthlyReport) -> dict[str, object]:
             {
                 "id": i.id,
                 "title": i.title,
-                "started_at": i.started_at.isoformat() if i.started_at else None,
+                "started_at": utc_timestamp(i.started_at),
                 "summary": i.summary,
                 "other_impact": _other_impact_json(i),
             }
@@ -204,8 +206,8 @@ def _incident_json(entry: ReportIncident) -> dict[str, object]:
     return {
         "id": entry.incident.id,
         "title": entry.incident.title,
-        "start": entry.start.isoformat(),
-        "end": entry.end.isoformat() if entry.end else None,
+        "start": utc_timestamp(entry.start),
+        "end": utc_timestamp(entry.end),
         "duration_minutes": entry.duration_minutes,
         "ongoing": entry.ongoing,
         "services": [s.id for s in entry.services],
@@ -218,8 +220,8 @@ def _other_impact_json(incident: PublicIncident) -> list[dict[str, object]]:
     return [
         {
             "kind": o.kind,
-            "start": o.start.isoformat() if o.start else None,
-            "end": o.end.isoformat() if o.end else None,
+            "start": utc_timestamp(o.start),
+            "end": utc_timestamp(o.end),
             "timing": o.timing,
             "regions": list(o.regions),
             "description": o.description,

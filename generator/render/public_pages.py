@@ -27,6 +27,7 @@ from generator.analyze.status import (
     overdue_update,
 )
 from generator.config import Settings
+from generator.model import utc_timestamp
 from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
 from generator.render import charts
 from generator.render.markdown import markdown_environment, svg_environment
@@ -218,13 +219,6 @@ def _localised_maintenance(item: PublicMaintenance, zone: tzinfo) -> PublicMaint
     )
 
 
-def utc(moment: datetime | None) -> str | None:
-    """A time for machines: UTC, to the second, with Z (what the pages call UTC)."""
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
 def maintenance_calendar(items: tuple[PublicMaintenance, ...], settings: Settings, cutoff: datetime) -> str:
     """`maintenance.ics` (RFC 5545): one event per planned maintenance with a start, for calendar clients to
     subscribe to. UIDs come from the record ids, so an event stays the same event when it is rescheduled."""
@@ -282,12 +276,12 @@ def _feed(model: PublicModel, settings: Settings, cutoff: datetime) -> str:
     items: list[PublicIncident | PublicMaintenance] = [*model.incidents]
     items += [m for m in model.maintenance if m.id not in {i.id for i in model.incidents}]
     entries = [
-        FeedEntry(item, update, number, utc(update.at) or "")
+        FeedEntry(item, update, number, utc_timestamp(update.at) or "")
         for item in items
         for number, update in enumerate(item.updates, start=1)
     ]
     entries.sort(key=lambda e: (e.update.at, e.incident.id, e.number), reverse=True)
-    updated = entries[0].at if entries else utc(cutoff)
+    updated = entries[0].at if entries else utc_timestamp(cutoff)
     return (
         svg_environment().get_template("public/feed.xml.j2").render(settings=settings, entries=entries, updated=updated)
     )
@@ -305,8 +299,8 @@ def _status(
         if not updates:
             return None
         last = updates[-1]
-        shown = {"at": utc(last.at), "status": last.status, "message": last.message}
-        return shown | ({"next_update_by": utc(last.next_update_at)} if last.next_update_at else {})
+        shown = {"at": utc_timestamp(last.at), "status": last.status, "message": last.message}
+        return shown | ({"next_update_by": utc_timestamp(last.next_update_at)} if last.next_update_at else {})
 
     def incident_json(i: PublicIncident) -> dict[str, Any]:
         overdue = overdue_update(i, cutoff)
@@ -315,8 +309,8 @@ def _status(
             "title": i.title,
             "status": i.status,
             "kind": i.kind,
-            "start": utc(i.first_impact),
-            "end": utc(impact_end(i)),
+            "start": utc_timestamp(i.first_impact),
+            "end": utc_timestamp(impact_end(i)),
             "services": list(i.services),
             "url": f"{settings.public_url}history/{i.id}/",
             "last_update": last_update(i.updates),
@@ -328,17 +322,17 @@ def _status(
             "id": m.id,
             "title": m.title,
             "state": maintenance_state(m, cutoff),
-            "scheduled_start": utc(m.scheduled_start),
-            "scheduled_end": utc(m.scheduled_end),
-            "start": utc(m.start),
-            "end": utc(m.end),
+            "scheduled_start": utc_timestamp(m.scheduled_start),
+            "scheduled_end": utc_timestamp(m.scheduled_end),
+            "start": utc_timestamp(m.start),
+            "end": utc_timestamp(m.end),
             "services": list(maintenance_services(m)),
             "url": f"{settings.public_url}history/{m.id}/",
             "last_update": last_update(m.updates),
         }
 
     return {
-        "as_of": utc(cutoff),
+        "as_of": utc_timestamp(cutoff),
         "status": status.overall,
         "services": [{"id": s.service.id, "name": s.service.name, "status": s.status} for s in status.services],
         "ongoing": [incident_json(i) for i in status.ongoing],
