@@ -185,6 +185,7 @@ class Update:
     status: str
     message: str
     source_status: str | None = None  # an imported update's status as its source named it, when it was mapped
+    next_update_at: datetime | None = None  # the time this update promised the next one by
 
 
 @dataclass(frozen=True)
@@ -351,7 +352,13 @@ def incident_from(data: Mapping[str, Any], source: str) -> Incident:
         impact=measured_windows(data),
         other_impact=tuple(_entry(w) for w in data.get("impact") or [] if not counts_in_availability(w, resolved)),
         updates=tuple(
-            Update(parse_time(u["at"]), u["status"], u["message"], u.get("source_status"))  # type: ignore[arg-type]
+            Update(
+                parse_time(u["at"]),  # type: ignore[arg-type]
+                u["status"],
+                u["message"],
+                u.get("source_status"),
+                parse_time(u.get("next_update_at")),
+            )
             for u in data.get("updates") or []
         ),
         action_items=tuple(

@@ -77,6 +77,8 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         # Python-Markdown then skips its inline patterns on text that holds none of their characters: the same
         # HTML, a quarter sooner (most cells of a post-mortem are times, durations and plain sentences).
         config.markdown_extensions.append(PlainTextExtension())
+        if STYLE_SHEET not in config.extra_css:
+            config.extra_css.append(STYLE_SHEET)  # the uptime strips of the monthly reports
         return config
 
     def on_files(self, files: Files, /, *, config: Any) -> Files:
@@ -88,6 +90,8 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
                 raise PluginError(f"generated page {path} collides with an authored file in {config['docs_dir']}")
             inclusion = InclusionLevel.NOT_IN_NAV if _is_detail(path) else InclusionLevel.UNDEFINED
             files.append(File.generated(config, path, content=content, inclusion=inclusion))
+        if files.get_file_from_path(STYLE_SHEET) is None:  # an authored one of that name is the knowledge base's own
+            files.append(File.generated(config, STYLE_SHEET, content=STYLE_SHEET_TEXT))
         return files
 
     # The search plugin parses each page's HTML to index its sections. A post-mortem indexes only its title and
@@ -177,6 +181,9 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         return pages
 
 
+# The style sheet of the generated pages: the public site's theme folder holds the same file (mkdocs.yml.j2).
+STYLE_SHEET = "assets/uptime.css"
+STYLE_SHEET_TEXT = (files("generator") / "templates" / "public" / "theme" / STYLE_SHEET).read_text(encoding="utf-8")
 NO_VALID_VERSION = (files("generator") / "templates" / "serve" / "no-valid-version.md").read_text(encoding="utf-8")
 # Where the banner goes: at the start of the page's content, else at the top.
 _OPENING = (re.compile(r"<article\b[^>]*>"), re.compile(r"<body\b[^>]*>"))

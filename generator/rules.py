@@ -48,7 +48,9 @@ class Context:
     policy: Policy = field(default_factory=Policy)
     vocabulary: Vocabulary = DEFAULT  # the knowledge base's words: the schemas' with its taxonomies added
     report_zone: str = "UTC"
-    now: datetime | None = None  # the cut-off to the minute (--as-of), for promises made in time of day  # incidentkb.yml report.timezone: the zone the public tables show times in
+    now: datetime | None = (
+        None  # the cut-off to the minute (--as-of), for promises made in time of day  # incidentkb.yml report.timezone: the zone the public tables show times in
+    )
 
     def profile(self, doc: Document) -> Profile:
         return self.policy.for_record(doc.data)

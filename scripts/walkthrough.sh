@@ -62,10 +62,10 @@ sed -i 's/detected_at: 2026-11-23T07:58:00Z/detected_at: 2026-11-23T08:05:00Z/' 
 show incidentkb validate --as-of 2026-11-23 "$record"
 
 step "4. Post two customer updates during the incident"
-show incidentkb update INC-2026-017 --status identified --message "'We found the cause of the search timeouts and are rolling back a change. Next update by 09:00 UTC.'" --at 2026-11-23T08:20:00Z
-show incidentkb update INC-2026-017 --status monitoring --message "'Search is working normally again. We are monitoring and will post a final update by 10:00 UTC.'" --at 2026-11-23T08:41:00Z
+show incidentkb update INC-2026-018 --status identified --message "'We found the cause of the search timeouts and are rolling back a change. Next update by 09:00 UTC.'" --at 2026-11-23T08:20:00Z
+show incidentkb update INC-2026-018 --status monitoring --message "'Search is working normally again. We are monitoring and will post a final update by 10:00 UTC.'" --at 2026-11-23T08:41:00Z
 show tail -n 22 "$record"
-git add -A && git commit -qm "INC-2026-017: search requests timed out"
+git add -A && git commit -qm "INC-2026-018: search requests timed out"
 
 step "5. What the pull request means"
 show incidentkb diff main --as-of 2026-11-23T09:00:00Z
@@ -74,4 +74,4 @@ step "6. Build the sites"
 printf 'The build prints how long it took; `sed` puts N for those seconds, which differ on every run:\n\n'
 show incidentkb build --as-of 2026-11-23T09:00:00Z --site-dir site "2>&1 | tail -n 4 | sed -E 's/in [0-9]+\.[0-9] s/in N s/g'"
 show incidentkb build --public --as-of 2026-11-23T09:00:00Z --site-dir public-site "2>&1 | tail -n 1"
-show ls site/incidents/INC-2026-017/ public-site/history/INC-2026-017/
+show ls site/incidents/INC-2026-018/ public-site/history/INC-2026-018/

@@ -277,7 +277,8 @@ def test_the_first_and_last_valid_years_build_at_the_extreme_offsets(tmp_path: P
     }
     kb = kb_of(tmp_path / "kb", [record])
     for zone, extra in (("Etc/GMT+12", []), ("Pacific/Kiritimati", ["--public"])):  # UTC-12 and UTC+14
-        (kb / "incidentkb.yml").write_text(f"report:\n  timezone: {zone}\n", encoding="utf-8")
+        settings = f"report:\n  timezone: {zone}\npublic:\n  site_url: https://status.example.com/\n"
+        (kb / "incidentkb.yml").write_text(settings, encoding="utf-8")
         assert_ok(build_site(kb, tmp_path / zone, *extra))
         assert len(report_pages(tmp_path / zone)) == 120
 
@@ -322,7 +323,8 @@ def test_an_incident_in_1971_makes_ten_years_of_reports_not_fifty_five(tmp_path:
 
 def test_history_months_sets_how_many_months_are_reported(tmp_path: Path) -> None:
     kb = kb_of(tmp_path / "kb", [incident_in(1971)])
-    (kb / "incidentkb.yml").write_text("report:\n  history_months: 24\n", encoding="utf-8")
+    settings = "report:\n  history_months: 24\npublic:\n  site_url: https://status.example.com/\n"
+    (kb / "incidentkb.yml").write_text(settings, encoding="utf-8")
     assert_ok(build_site(kb, tmp_path / "public", "--public"))
     assert report_pages(tmp_path / "public") == months_back(24)
 

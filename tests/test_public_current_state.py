@@ -106,6 +106,18 @@ def knowledge_base(root: Path) -> Path:
         },
     )
     kb.incident(
+        "queue-delays",
+        incident(
+            "INC-2026-099",
+            "Queue deliveries delayed",
+            "2026-11-10T10:00:00Z",
+            [window("queue", "partial_outage", "2026-11-10T10:00:00Z", "2026-11-10T10:30:00Z")],
+            publications=[
+                {"kind": "postmortem", "title": "Post-incident review", "url": "https://blog.acme.example/queue"}
+            ],
+        ),
+    )
+    kb.incident(
         "old-outage",
         incident(
             "INC-2024-007",
@@ -296,3 +308,13 @@ def test_validate_warns_the_team_when_a_promised_update_is_overdue(tmp_path: Pat
     assert "promised the next one by 15:00 UTC on 30 November 2026" in late.stdout
     in_time = run_cli("validate", "--as-of", "2026-11-30T14:59:00Z", root=root)
     assert "update-overdue" not in in_time.stdout
+
+
+def test_the_report_points_at_the_published_review_instead_of_promising_one(site: Path) -> None:
+    text = (site / "reports" / "2026-11" / "index.html").read_text()
+    section = text[text.index("Queue deliveries delayed") :]
+    section = section[: section.index("<h2")] if "<h2" in section else section
+    assert section.count("href=https://blog.acme.example/queue>") == 3  # cause, mitigation, prevention (minified)
+    assert "to be published with the post-incident review" not in section
+    ongoing = text[text.index("API requests failing for some customers") :]
+    assert "to be published with the post-incident review" in ongoing  # an open incident: still to come

@@ -61,6 +61,12 @@ def test_text_is_the_default_and_is_not_markdown(example: Path, text: str) -> No
     assert "In October 2026 Larkspur Market had 4 incidents that affected customers." in text
 
 
+def in_words(minutes: float) -> str:
+    hours, rest = divmod(round(minutes), 60)
+    parts = [f"{n} {unit}{'' if n == 1 else 's'}" for n, unit in ((hours, "hour"), (rest, "minute")) if n]
+    return " ".join(parts)
+
+
 def test_text_holds_every_incident_and_each_services_availability(text: str, figures: dict[str, Any]) -> None:
     ids = [i["id"] for i in figures["incidents"] + figures["maintenance"]]
     assert ids, "the month must have incidents for this test to mean anything"
@@ -73,7 +79,8 @@ def test_text_holds_every_incident_and_each_services_availability(text: str, fig
         cells = re.split(r"\s{2,}", rows[s["name"]])
         assert cells[1].rstrip("*") == f"{s['availability'] * 100:.3f}%", rows[s["name"]]
         assert cells[3] == f"{s['slo'] * 100:.3f}%"
-        assert cells[4] == f"{s['error_budget_used_percent']:.1f}% of {s['error_budget_minutes']:.1f} min"
+        # durations read alike everywhere: whole minutes, in words ("3 hours 43 minutes", never "223.2 min")
+        assert cells[4] == f"{s['error_budget_used_percent']:.1f}% of {in_words(s['error_budget_minutes'])}"
 
 
 def test_the_availability_table_is_aligned_and_prose_is_wrapped(text: str) -> None:

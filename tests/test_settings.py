@@ -398,9 +398,11 @@ def test_the_public_mkdocs_yml_reads_back_as_the_settings_written(tmp_path: Path
         "site_dir",
         "hooks",
         "theme",
+        "extra_css",
         "plugins",
         "markdown_extensions",
         "nav",
         "validation",
     }, sorted(config)
+    assert (Path(config["theme"]["custom_dir"]) / config["extra_css"][0]).is_file()  # the uptime strips' style
     assert json.dumps(config["site_name"], ensure_ascii=False).encode("utf-8")  # no lone surrogates

@@ -78,6 +78,7 @@ def test_strict_build_has_every_page(kb: Path, site: Path) -> None:
             if record.get("started_at")
         }  # type: ignore[union-attr]
     )
+    months = [m for m in months if m <= AS_OF[:7]]  # a maintenance announced for later has no report yet
     missing += [f"report of {m}" for m in months if not (site / "reports" / m / "index.html").is_file()]
     missing += [f"incidents of {m}" for m in months if not (site / "incidents" / m / "index.html").is_file()]
     assert not missing, "the built site lacks: " + ", ".join(missing)

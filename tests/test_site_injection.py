@@ -331,7 +331,7 @@ def _public_pages(site: Path) -> list[str]:
 def test_public_html_from_hostile_settings_runs_nothing(hostile_settings: dict[str, Path]) -> None:
     site = hostile_settings["site"]
     files = sorted([*site.rglob("*.html"), *site.rglob("*.svg")])
-    assert len(files) > 8
+    assert len(files) >= 8  # home, history, reports and their index pages (the uptime charts are HTML now)
     problems = [f"{f.relative_to(site)}: {p}" for f in files for p in html_problems(f.read_text(encoding="utf-8"))]
     assert not problems, "\n".join(problems)
     home = parse_html((site / "index.html").read_text(encoding="utf-8"))

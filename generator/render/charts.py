@@ -2,19 +2,27 @@
 
 Geometry is computed here; the templates only place and format it. Each chart carries <title> and <desc>,
 and every page that shows one also shows the same facts as a table (the text equivalent).
+
+The 90-day uptime strip is HTML instead (templates/public/_uptime.md.j2): one focusable element a day, whose
+detail a pointer, the keyboard and a screen reader all reach. Its days are made here (uptime_day_items).
 """
 
 from __future__ import annotations
 
-import itertools
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
+from functools import lru_cache
+from urllib.parse import quote
+
+from markupsafe import Markup, escape
 
 from generator.analyze.postmortems import Factor
+from generator.analyze.uptime import NOT_MEASURED, OPERATIONAL, UNDER_MAINTENANCE, UptimeDay, UptimeStrip
 from generator.model import Incident
-from generator.render.markdown import svg_environment
+from generator.render.markdown import html_text, minutes_words, svg_environment
+from generator.render.markdown import label as words_of
 from generator.vocabulary import FISHBONE_CATEGORIES, PHASES, phase_title
 
 LEVEL_COLOURS = {"major_outage": "#c62828", "partial_outage": "#ef6c00", "degraded_performance": "#f9a825"}
@@ -191,78 +199,53 @@ def bar_chart(title: str, description: str, data: list[tuple[str, float, str]], 
     )
 
 
-UPTIME_COLOURS = {
-    "none": "#2e7d32",  # no impact
-    "degraded": "#9e9d24",  # degraded performance only: shown, not downtime
-    "maintenance": "#1e88e5",
-    "minor": "#ef6c00",  # downtime up to 30 weighted minutes
-    "major": "#c62828",  # more than 30 weighted minutes
-    "future": "#cfd8dc",  # not measured yet
-}
+# --- the uptime strip's days (templates/public/_uptime.md.j2) ------------------------------------------------------
 
 
-UPTIME_BAR_WIDTH, UPTIME_GAP = 6.0, 2.0
-UPTIME_STEP = UPTIME_BAR_WIDTH + UPTIME_GAP
+def uptime_day_words(day: UptimeDay) -> str:
+    """What a day's detail says, in the tables' words: 14 October 2026: 21 minutes of downtime, partial outage."""
+    return _day_words(day.day, day.level, day.downtime_minutes, day.maintenance_minutes)
 
 
-@dataclass(frozen=True)
-class UptimeRun:
-    """Consecutive days of one kind, drawn as one rectangle filled with that kind's bar pattern (a bar and a gap
-    per day): a chart is a handful of elements, not 90, because the file is shown as an image, where a bar's
-    own tooltip would never appear anyway."""
-
-    kind: str
-    x: float
-    width: float
-
-
-def uptime_runs(kinds: list[str]) -> list[UptimeRun]:
-    """The day kinds, oldest first, as runs of equal kinds."""
-    runs: list[UptimeRun] = []
-    first = 0
-    for kind, days in itertools.groupby(kinds):
-        count = sum(1 for _ in days)
-        runs.append(UptimeRun(kind, round(first * UPTIME_STEP, 1), round(count * UPTIME_STEP - UPTIME_GAP, 1)))
-        first += count
-    return runs
+@lru_cache(maxsize=4096)  # a report's services share their quiet days, and each day is in three months' reports
+def _day_words(day: date, level: str, downtime: float, maintenance: float) -> str:
+    when = f"{day.day} {day.strftime('%B')} {day.year}"
+    if level == NOT_MEASURED:
+        return f"{when}: {words_of(level)}."
+    words = f"{minutes_words(downtime)} of downtime" if downtime > 0 else "no downtime"
+    words += f", {words_of(level)}"
+    if maintenance > 0:
+        planned = minutes_words(maintenance)
+        words += f" for {planned}" if level == UNDER_MAINTENANCE else f", under maintenance for {planned}"
+    return f"{when}: {words}."
 
 
-def uptime_class(downtime: float, worst: str | None, maintenance: float, measured: float) -> str:
-    if measured <= 0:
-        return "future"
-    if downtime > 30:
-        return "major"
-    if downtime > 0:
-        return "minor"
-    if worst is not None:
-        return "degraded"
-    return "maintenance" if maintenance > 0 else "none"
+def uptime_day_items(strip: UptimeStrip, incident_href: str) -> Markup:
+    """The strip's days as HTML list items, one a line: each focusable, its `aria-label` the whole detail. A day
+    with incidents holds its detail with a link to each (`incident_href` + id + "/"); any other day is an empty
+    element whose detail the style sheet draws from its label. Built here rather than in the template: a site
+    with ten years of reports has hundreds of thousands of days, most of them alike."""
+    return Markup("\n".join(_day_item(day, incident_href) for day in strip.days))
 
 
-def uptime_bars(title: str, days: list[tuple[str, float, str | None, float, float]]) -> str:
-    """One bar a day (day, downtime minutes, worst level, maintenance minutes, measured minutes)."""
-    kinds = []
-    described = []
-    for day, downtime, worst, maintenance, measured in days:
-        kind = uptime_class(downtime, worst, maintenance, measured)
-        kinds.append(kind)
-        if kind not in ("none", "future"):
-            described.append(
-                f"{day}: {downtime:.0f} min downtime" + (f", worst {worst.replace('_', ' ')}" if worst else "")
-            )
-    description = "Days with impact: " + ("; ".join(described) if described else "none") + "."
-    return (
-        svg_environment()
-        .get_template("charts/uptime.svg.j2")
-        .render(
-            title=title,
-            description=description,
-            runs=uptime_runs(kinds),
-            colours={kind: UPTIME_COLOURS[kind] for kind in dict.fromkeys(kinds)},
-            step=UPTIME_STEP,
-            bar_width=UPTIME_BAR_WIDTH,
-            width=round(len(days) * UPTIME_STEP - UPTIME_GAP, 1) if days else 10,
-            first=days[0][0] if days else "",
-            last=days[-1][0] if days else "",
-        )
+def _day_item(day: UptimeDay, incident_href: str) -> str:
+    if not day.incidents:
+        return _quiet_item(day.day, day.level, day.downtime_minutes, day.maintenance_minutes)
+    said = uptime_day_words(day)
+    heading = "Incident:" if len(day.incidents) == 1 else "Incidents:"
+    names = "; ".join(i.name for i in day.incidents)
+    links = "; ".join(
+        f'<a href="{escape(incident_href + quote(i.id, safe="") + "/")}">{html_text(i.name)}</a>' for i in day.incidents
     )
+    return (
+        f'<li data-level="{escape(day.level)}" tabindex="0" aria-label="{html_text(f"{said} {heading} {names}.")}">'
+        f'<span class="ikb-uptime-detail">{html_text(said)}<br>{heading} {links}</span></li>'
+    )
+
+
+@lru_cache(maxsize=8192)
+def _quiet_item(day: date, level: str, downtime: float, maintenance: float) -> str:
+    # An operational day, the commonest, has no data-level: the style sheet's default colour is operational's.
+    level_attribute = "" if level == OPERATIONAL else f' data-level="{escape(level)}"'
+    said = html_text(_day_words(day, level, downtime, maintenance))
+    return f'<li{level_attribute} tabindex="0" aria-label="{said}"></li>'

@@ -22,6 +22,7 @@ from urllib.parse import quote
 from jinja2 import ChainableUndefined, Environment, PackageLoader, StrictUndefined, Undefined
 from markupsafe import Markup
 
+from generator.analyze.uptime import uptime_strip
 from generator.model import ApproximateMinutes, ApproximateTime, DateOnly, Quantity
 
 NOT_RECORDED = "not recorded"  # what a null or absent value reads as: the record does not say
@@ -282,6 +283,26 @@ def quantity(q: Quantity) -> str:
     return " ".join(word for word in words if word)
 
 
+# HTML's specials and Markdown's punctuation as character references, in one pass: the same text to a browser,
+# nothing to Markdown.
+_HTML_INERT = str.maketrans(
+    {char: f"&#{ord(char)};" for char in _INLINE_SPECIALS}
+    | {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
+)
+
+
+def html_text(value: Any) -> Markup:
+    """A value for raw HTML (an HTML block, which Markdown passes through unchanged, so a backslash escape would
+    show): HTML-escaped, quotes included, on one line (whitespace runs become one space, as a browser shows
+    them), and Markdown's punctuation as character references, so that the Markdown source holds no link, table
+    pipe or emphasis either (the static checks of tests/test_site_injection.py). Nothing (None) is empty."""
+    value = _known(value)
+    if value is None:
+        return Markup("")
+    text = " ".join(str(value).split())
+    return Markup(text.translate(_HTML_INERT))
+
+
 def percent(fraction: float | None, digits: int = 3) -> str | None:
     return None if fraction is None else f"{fraction * 100:.{digits}f}%"
 
@@ -331,8 +352,12 @@ def markdown_environment() -> Environment:
         "minutes_words": minutes_words,
         "inert": inert,
         "quantity": quantity,
+        "html": html_text,
     }
-    return template_environment(finalize, filters, {"link": link, "url_link": url_link})
+    from generator.render.charts import uptime_day_items  # charts imports this module
+
+    globals_ = {"link": link, "url_link": url_link, "uptime_strip": uptime_strip, "uptime_day_items": uptime_day_items}
+    return template_environment(finalize, filters, globals_)  # uptime_*: templates/public/_uptime.md.j2
 
 
 @cache

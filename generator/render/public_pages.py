@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from generator.analyze.report import MonthlyReport, ReportIncident
+from generator.analyze.report import MonthlyReport, ReportIncident, availability_windows
 from generator.analyze.status import (
     CurrentStatus,
     current_status,
@@ -26,10 +26,10 @@ from generator.analyze.status import (
     maintenance_state,
     overdue_update,
 )
+from generator.analyze.uptime import recent_strip
 from generator.config import Settings
 from generator.model import utc_timestamp
 from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
-from generator.render import charts
 from generator.render.markdown import markdown_environment, svg_environment
 
 RECENT_COUNT = 10
@@ -55,41 +55,25 @@ def render_reports(
     *,
     company: str,
     incident_base: str,
-    chart_base: str = "../",
     searchable: bool = True,
 ) -> dict[str, str]:
-    """`reports/<month>.md`, their uptime charts and `reports/index.md`.
+    """`reports/<month>.md` and `reports/index.md`.
 
     Not `searchable` on the internal site: there a report restates the summaries of post-mortems that are
     indexed themselves, so indexing it would double every hit and half the search index.
     """
     pages: dict[str, str] = {}
     for report in reports:
-        pages.update(
-            render_report(
-                report, company=company, incident_base=incident_base, chart_base=chart_base, searchable=searchable
-            )
-        )
+        pages.update(render_report(report, company=company, incident_base=incident_base, searchable=searchable))
     pages.update(render_report_archive([archive_entry(r) for r in reports]))
     return pages
 
 
 def render_report(
-    report: MonthlyReport, *, company: str, incident_base: str, chart_base: str = "../", searchable: bool = True
+    report: MonthlyReport, *, company: str, incident_base: str, searchable: bool = True
 ) -> dict[str, str]:
-    """One month's `reports/<month>.md` and its uptime charts (see render_reports)."""
+    """One month's `reports/<month>.md` (see render_reports); its 90-day strips are HTML in the page."""
     pages: dict[str, str] = {}
-    chart_paths = {}
-    for s in report.services:
-        path = f"assets/charts/uptime-{s.service.id}-{report.month}.svg"
-        pages[path] = charts.uptime_bars(
-            f"Uptime of {s.service.name}, 90 days to {s.days[-1].day.isoformat()}",
-            [
-                (d.day.isoformat(), d.downtime_minutes, d.worst_level, d.maintenance_minutes, d.length_minutes)
-                for d in s.days
-            ],
-        )
-        chart_paths[s.service.id] = chart_base + path
     pages[f"reports/{report.month}.md"] = (
         markdown_environment()
         .get_template("public/report.md.j2")
@@ -97,7 +81,6 @@ def render_report(
             report=report,
             month_name=month_name(report),
             lede=lede(report, company),
-            charts=chart_paths,
             incident_base=incident_base,
             searchable=searchable,
         )
@@ -155,7 +138,13 @@ def render_public_site(
     local = _localised(model, zone)
     local_maintenance = {m.id: _localised_maintenance(m, zone) for m in model.maintenance}
     names = {s.id: s.name for s in model.services}
+    windows = availability_windows(model)
+    strips = [
+        (s, recent_strip(s.id, windows, cutoff, tz=zone, weights=settings.weights, incidents=model.incidents))
+        for s in model.services
+    ]
     pages["index.md"] = env.get_template("public/home.md.j2").render(
+        strips=strips,
         settings=settings,
         built=cutoff.astimezone(zone),
         status=status,
