@@ -318,3 +318,23 @@ def test_the_report_points_at_the_published_review_instead_of_promising_one(site
     assert "to be published with the post-incident review" not in section
     ongoing = text[text.index("API requests failing for some customers") :]
     assert "to be published with the post-incident review" in ongoing  # an open incident: still to come
+
+
+def test_the_home_pages_per_day_detail_is_reachable_by_keyboard(browser: Any, origin: str) -> None:
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        page.goto(origin)
+        strip = page.locator(".ikb-uptime", has=page.locator("[aria-label*='Uptime of API']")).first
+        day = strip.locator("li[tabindex='0']", has=page.locator("a")).last  # 1 December: the open incident
+        detail = day.locator(".ikb-uptime-detail")
+        assert not detail.is_visible()
+        day.focus()
+        assert detail.is_visible()
+        text = detail.inner_text()
+        assert "1 December 2026" in text and "partial outage" in text
+        assert "API requests failing for some customers" in text
+        page.keyboard.press("Tab")  # into the detail's link, which keeps it shown
+        assert page.evaluate("document.activeElement.textContent") == "API requests failing for some customers"
+        assert detail.is_visible()
+    finally:
+        page.close()
