@@ -38,7 +38,7 @@ from support import (
 )
 
 AS_OF = "2026-12-01T12:00:00Z"
-COLOURS = {  # the status marks' colours (generator/render/markdown.py STATUS_COLOURS), as a browser reports them
+COLOURS = {  # the status marks' colours (the style sheet uptime.css, shared with the strips), as a browser reports them
     "operational": "rgb(46, 125, 50)",
     "partial_outage": "rgb(239, 108, 0)",
     "under_maintenance": "rgb(30, 136, 229)",

@@ -240,22 +240,14 @@ def nearest_minute(moment: datetime) -> datetime:
     return utc.astimezone(zone) if zone is not None else utc
 
 
-# A status as the pages show it: a coloured mark (for the eye; hidden from screen readers) and its words.
-STATUS_COLOURS = {
-    "operational": "#2e7d32",
-    "degraded_performance": "#f9a825",
-    "partial_outage": "#ef6c00",
-    "major_outage": "#c62828",
-    "under_maintenance": "#1e88e5",
-}
-
-
 def status_mark(status: str) -> Markup:
-    colour = STATUS_COLOURS.get(status, "#546e7a")
+    """A status as the pages show it: a mark coloured as the uptime strip colours that level (the style sheet
+    templates/public/theme/assets/uptime.css holds the colours; the mark is hidden from screen readers), then
+    its words."""
     words = html.escape(status.replace("_", " ").capitalize())
     return Markup(
-        f'<span class="ikb-status" data-status="{html.escape(status)}"><span aria-hidden="true" style="color:'
-        f'{colour}">&#9679;</span> {words}</span>'
+        f'<span class="ikb-status" data-status="{html.escape(status)}"><span class="ikb-status-mark"'
+        f' aria-hidden="true">&#9679;</span> {words}</span>'
     )
 
 
