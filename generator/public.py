@@ -47,6 +47,8 @@ class PublicService:
     id: str
     name: str
     slo: float | None  # None: no objective on record
+    group: str | None = None  # the group a status page shows it under
+    shown: str = "always"  # or when_affected: listed on a status page only while it is affected
 
 
 @dataclass(frozen=True)
@@ -249,7 +251,16 @@ def build_public_model(incidents: Sequence[Record], services: Sequence[Record]) 
     for doc in services:
         data = public_record(doc.data, "service")
         if data["public"]["listed"]:
-            public_services.append(PublicService(data["id"], data["public"]["name"], data["slo"]["availability"]))
+            public = data["public"]
+            public_services.append(
+                PublicService(
+                    data["id"],
+                    public["name"],
+                    data["slo"]["availability"],
+                    public.get("group"),
+                    public.get("shown") or "always",
+                )
+            )
     listed = {s.id for s in public_services}
     projected = [public_record(doc.data, "incident") for doc in incidents]
     public_incidents = [i for i in (_public_incident(data, listed) for data in projected) if i is not None]

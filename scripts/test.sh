@@ -4,7 +4,8 @@
 # Every run starts from a new, empty virtual environment, so nothing installed by hand can hide a missing
 # dependency; it installs the exact versions pinned in constraints.txt (refresh with `bash scripts/lock.sh`).
 # Also installs, when missing: Debian's chromium (browser tests) and Node.js with npm (the YAML language
-# server of the editor tests, pinned in tests/lsp/package-lock.json).
+# server of the editor tests, pinned in tests/lsp/package-lock.json, and Atlassian's Statuspage widget, pinned in
+# tests/widget/package-lock.json).
 # Arguments go to pytest, e.g. `bash scripts/test.sh tests/test_rules.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,7 @@ python3 -m venv "$venv"
 export PATH="$venv/bin:$PATH"
 
 npm ci --prefix tests/lsp --no-audit --no-fund --silent
+npm ci --prefix tests/widget --no-audit --no-fund --silent --ignore-scripts
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy

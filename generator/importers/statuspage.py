@@ -106,6 +106,8 @@ def translate(documents: Sequence[tuple[str, Any]]) -> list[Translation]:
 
 
 def _gather(pages: dict[str, _Page], shown: str, document: Any) -> None:
+    if isinstance(document, Mapping) and set(document) == {"page", "status"}:
+        return  # status.json: the page's state now, which no record holds
     if not isinstance(document, Mapping) or not any(
         k in document for k in ("incidents", "components", "scheduled_maintenances")
     ):

@@ -31,6 +31,7 @@ from generator.config import Settings
 from generator.model import utc_timestamp
 from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
 from generator.render.markdown import markdown_environment, svg_environment
+from generator.render.statuspage_api import api_files
 
 RECENT_COUNT = 10
 # The public site's MkDocs hooks (they HTML-escape the site name): a file beside its mkdocs.yml template.
@@ -182,6 +183,7 @@ def render_public_site(
     pages["feed.xml"] = _feed(model, settings, cutoff)
     pages["status.json"] = json.dumps(_status(status, newest_first, settings, cutoff), indent=2) + "\n"
     pages["maintenance.ics"] = maintenance_calendar(model.maintenance, settings, cutoff)
+    pages.update(api_files(model, status, settings, cutoff))
     return dict(sorted(pages.items()))
 
 

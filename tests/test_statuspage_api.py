@@ -1,0 +1,158 @@
+"""The public site's Statuspage-compatible API (api/v2/...), read by clients written for Statuspage.
+
+* Every document has the keys and the value sets of Statuspage's public API v2, as the fixtures in
+  tests/fixtures/statuspage (written from its documentation and real pages' payloads) have them.
+* Atlassian's own embeddable widget (npm `@statuspage/status-widget`, installed by scripts/test.sh), pointed at
+  the built site served on localhost, shows our current state in Chromium.
+* incidentkb's own Statuspage importer reads the API back into a new knowledge base.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import REPO, TESTS, chromium_browser, load_yaml, make_kb, run_cli, serve
+
+AS_OF = "2026-12-01T12:00:00Z"
+FIXTURES = TESTS / "fixtures" / "statuspage"
+WIDGET = TESTS / "widget" / "node_modules" / "@statuspage" / "status-widget" / "dist" / "index.js"
+DOCUMENTS = {
+    "summary.json": ("page", "components", "incidents", "scheduled_maintenances", "status"),
+    "status.json": ("page", "status"),
+    "components.json": ("page", "components"),
+    "incidents.json": ("page", "incidents"),
+    "incidents/unresolved.json": ("page", "incidents"),
+    "scheduled-maintenances.json": ("page", "scheduled_maintenances"),
+    "scheduled-maintenances/upcoming.json": ("page", "scheduled_maintenances"),
+    "scheduled-maintenances/active.json": ("page", "scheduled_maintenances"),
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("api") / "public"
+    result = run_cli("build", "--public", "--site-dir", out, "--as-of", AS_OF, root=REPO, cwd=REPO, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def api(site: Path, name: str) -> dict[str, Any]:
+    return json.loads((site / "api" / "v2" / name).read_text())
+
+
+def fixture_keys(kind: str) -> set[str]:
+    """The keys Statuspage's own documents give an object of this kind (from the fixtures)."""
+    summary = json.loads((FIXTURES / "summary.json").read_text())
+    incidents = json.loads((FIXTURES / "incidents.json").read_text())["incidents"]
+    planned = json.loads((FIXTURES / "scheduled-maintenances.json").read_text())["scheduled_maintenances"]
+    objects = {
+        "page": [summary["page"]],
+        "component": [c for c in summary["components"] if not c.get("group")],
+        "incident": incidents,
+        "incident_update": [u for i in incidents for u in i["incident_updates"]],
+        "scheduled_maintenance": planned,
+    }[kind]
+    return set.intersection(*(set(o) for o in objects))
+
+
+def test_every_document_is_at_statuspages_path_with_its_keys(site: Path) -> None:
+    for name, keys in DOCUMENTS.items():
+        document = api(site, name)
+        assert tuple(document) == keys, name
+        assert set(document["page"]) == fixture_keys("page")
+    summary = api(site, "summary.json")
+    component_keys = fixture_keys("component")
+    for component in summary["components"]:
+        assert component_keys <= set(component), component_keys - set(component)
+        assert component["status"] in {
+            "operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance",
+        }  # fmt: skip
+    incidents = api(site, "incidents.json")["incidents"]
+    assert incidents and all(fixture_keys("incident") <= set(i) for i in incidents)
+    for incident in incidents:
+        assert incident["impact"] in ("none", "minor", "major", "critical")
+        assert incident["status"] in ("investigating", "identified", "monitoring", "resolved", "postmortem")
+        updates = incident["incident_updates"]
+        assert all(fixture_keys("incident_update") <= set(u) for u in updates)
+        assert [u["display_at"] for u in updates] == sorted((u["display_at"] for u in updates), reverse=True)
+    planned = api(site, "scheduled-maintenances.json")["scheduled_maintenances"]
+    assert planned and all(fixture_keys("scheduled_maintenance") <= set(m) for m in planned)
+
+
+def test_the_documents_say_what_the_site_says(site: Path) -> None:
+    summary = api(site, "summary.json")
+    assert summary["status"] == {"indicator": "minor", "description": "Minor Service Outage"}  # search degraded
+    assert {c["id"]: c["status"] for c in summary["components"]}["search"] == "degraded_performance"
+    assert [i["id"] for i in summary["incidents"]] == ["INC-2026-016"]
+    assert [i["id"] for i in api(site, "incidents/unresolved.json")["incidents"]] == ["INC-2026-016"]
+    upcoming = api(site, "scheduled-maintenances/upcoming.json")["scheduled_maintenances"]
+    assert [(m["id"], m["status"], m["scheduled_for"]) for m in upcoming] == [
+        ("INC-2026-017", "scheduled", "2026-12-09T04:00:00.000Z")
+    ]
+    assert api(site, "scheduled-maintenances/active.json")["scheduled_maintenances"] == []
+    incidents = {i["id"]: i for i in api(site, "incidents.json")["incidents"]}
+    assert incidents["INC-2026-016"]["impact"] == "major" and incidents["INC-2026-016"]["resolved_at"] is None
+    text = "".join((site / "api" / "v2" / name).read_text() for name in DOCUMENTS)
+    assert "internal" not in json.loads(json.dumps(incidents["INC-2026-016"]))  # public fields only
+    assert "pg-main" not in text and "larkspur.internal" not in text  # no internal host of the example leaks
+
+
+@pytest.fixture(scope="module")
+def origin(site: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The built site with a page that embeds Atlassian's widget, served on localhost."""
+    assert WIDGET.is_file(), "run scripts/test.sh (it installs the widget with npm ci --prefix tests/widget)"
+    root = tmp_path_factory.mktemp("served")
+    shutil.copytree(site, root / "site")
+    shutil.copy2(WIDGET, root / "site" / "status-widget.js")
+    with serve(root / "site") as url:
+        (root / "site" / "widget.html").write_text(
+            "<!doctype html><html><body>"
+            f'<statuspage-widget id="basic" src="{url.rstrip("/")}"></statuspage-widget>'
+            f'<statuspage-widget id="badge" src="{url.rstrip("/")}" appearance="badge"></statuspage-widget>'
+            '<script src="status-widget.js"></script></body></html>',
+            encoding="utf-8",
+        )
+        yield url
+
+
+def test_atlassians_widget_shows_our_current_state(origin: str) -> None:
+    with chromium_browser() as browser:
+        page = browser.new_page()
+        try:
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto(f"{origin}widget.html")
+            shown = page.wait_for_function(
+                "() => { const e = document.getElementById('basic');"
+                " const text = e && e.shadowRoot ? e.shadowRoot.textContent : '';"
+                " return text.includes('Minor Service Outage') ? text : false; }",
+                timeout=15000,
+            ).json_value()
+            assert "Minor Service Outage" in shown
+            assert f"{origin}api/v2/summary.json" in requests  # the widget read our summary, nothing else
+            assert all(r.startswith(origin) for r in requests), requests
+        finally:
+            page.close()
+
+
+def test_our_importer_reads_the_api_back(site: Path, tmp_path: Path) -> None:
+    root = make_kb(tmp_path / "kb", [], [])
+    (root / "incidents").mkdir(exist_ok=True)
+    (root / "services").mkdir(exist_ok=True)
+    result = run_cli("import", "statuspage", site / "api" / "v2", "--as-of", AS_OF, root=root, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    imported = {load_yaml(p)["provenance"]["source"]["id"]: load_yaml(p) for p in (root / "incidents").rglob("*.yaml")}
+    published = {i["id"]: i for i in api(site, "incidents.json")["incidents"]}
+    assert set(published) <= set(imported)
+    for record_id, incident in published.items():
+        record = imported[record_id]
+        assert record["title"] == incident["name"]
+        assert len(record["updates"]) == len(incident["incident_updates"])
+        assert record["started_at"] == incident["started_at"]
+    assert imported["INC-2026-017"]["kind"] == "maintenance"
+    assert imported["INC-2026-017"]["scheduled"]["start"] == "2026-12-09T04:00:00.000Z"
