@@ -156,3 +156,41 @@ def test_our_importer_reads_the_api_back(site: Path, tmp_path: Path) -> None:
         assert record["started_at"] == incident["started_at"]
     assert imported["INC-2026-017"]["kind"] == "maintenance"
     assert imported["INC-2026-017"]["scheduled"]["start"] == "2026-12-09T04:00:00.000Z"
+
+
+SCHEMA_OF = {
+    "summary.json": "summary",
+    "status.json": "status_document",
+    "components.json": "components_document",
+    "incidents.json": "incidents_document",
+    "incidents/unresolved.json": "incidents_document",
+    "scheduled-maintenances.json": "maintenances_document",
+    "scheduled-maintenances/upcoming.json": "maintenances_document",
+    "scheduled-maintenances/active.json": "maintenances_document",
+}
+
+
+def validator(definition: str) -> Any:
+    import jsonschema
+
+    schema = json.loads((REPO / "schemas" / "statuspage-api.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(
+        {"$ref": f"#/$defs/{definition}", "$defs": schema["$defs"]},
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def test_every_api_file_validates_against_the_published_schema(site: Path) -> None:
+    for name, definition in SCHEMA_OF.items():
+        errors = list(validator(definition).iter_errors(api(site, name)))
+        assert not errors, f"{name}: {[f'{list(e.absolute_path)}: {e.message}' for e in errors[:3]]}"
+
+
+def test_the_api_schema_can_fail(site: Path) -> None:
+    summary = api(site, "summary.json")
+    summary["status"]["indicator"] = "amber"
+    summary["components"][0]["status"] = "broken"
+    summary["page"]["updated_at"] = "2026-12-01T13:00:00+01:00"
+    messages = [e.message for e in validator("summary").iter_errors(summary)]
+    assert len(messages) == 3, messages
