@@ -67,7 +67,9 @@ def test_feed_entries_have_ids_titles_updated_and_links(built: tuple[CanaryKB, P
     ids = [e.id for e in feed.entries]
     assert len(set(ids)) == len(ids), "entry ids must be unique"
     for entry in feed.entries:
-        assert entry.id.startswith("https://status.example.com/history/INC-")
+        assert re.fullmatch(r"tag:status\.example\.com,\d{4}-\d\d-\d\d:INC-\d{4}-\d{3}/\d{8}T\d{6}Z", entry.id), (
+            entry.id
+        )
         assert entry.updated_parsed is not None
         title, _, status = entry.title.rpartition(": ")
         assert title in titles and status in {"investigating", "identified", "monitoring", "resolved"}

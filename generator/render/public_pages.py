@@ -7,6 +7,7 @@ same numbers.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -30,7 +31,7 @@ from generator.analyze.uptime import recent_strip
 from generator.config import Settings
 from generator.model import utc_timestamp
 from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
-from generator.render.markdown import markdown_environment, svg_environment
+from generator.render.markdown import markdown_environment
 from generator.render.statuspage_api import api_files
 
 RECENT_COUNT = 10
@@ -119,14 +120,6 @@ def render_report_archive(entries: list[ArchiveEntry]) -> dict[str, str]:
     }
 
 
-@dataclass(frozen=True)
-class FeedEntry:
-    incident: PublicIncident | PublicMaintenance
-    update: PublicUpdate
-    number: int
-    at: str
-
-
 def render_public_site(
     model: PublicModel, reports: list[MonthlyReport], settings: Settings, cutoff: datetime
 ) -> dict[str, str]:
@@ -180,7 +173,7 @@ def render_public_site(
             state=maintenance_state(item, cutoff),
             windows=[(w, names[w.service]) for w in local_maintenance[item.id].windows],
         )
-    pages["feed.xml"] = _feed(model, settings, cutoff)
+    pages.update(feeds(model, settings, cutoff))
     pages["status.json"] = json.dumps(_status(status, newest_first, settings, cutoff), indent=2) + "\n"
     pages["maintenance.ics"] = maintenance_calendar(model.maintenance, settings, cutoff)
     pages.update(api_files(model, status, settings, cutoff))
@@ -262,20 +255,72 @@ def _localised(model: PublicModel, zone: tzinfo) -> dict[str, PublicIncident]:
     }
 
 
-def _feed(model: PublicModel, settings: Settings, cutoff: datetime) -> str:
-    """One entry per update of an incident or an announced maintenance, newest first."""
+FEED_ENTRIES = 50  # the newest updates in each feed: a reader polls, it does not download the whole history
+
+
+def feeds(model: PublicModel, settings: Settings, cutoff: datetime) -> dict[str, str]:
+    """Atom (feed.xml) and RSS 2.0 (rss.xml) of every public update, incidents and planned maintenance, and the
+    same two per public service (feeds/<service>.xml, feeds/<service>.rss); written by feedgen. Each entry's id
+    is a tag: URI of the record and the update's own time, so it never changes when other updates are added or
+    history is edited."""
     items: list[PublicIncident | PublicMaintenance] = [*model.incidents]
     items += [m for m in model.maintenance if m.id not in {i.id for i in model.incidents}]
-    entries = [
-        FeedEntry(item, update, number, utc_timestamp(update.at) or "")
-        for item in items
-        for number, update in enumerate(item.updates, start=1)
-    ]
-    entries.sort(key=lambda e: (e.update.at, e.incident.id, e.number), reverse=True)
-    updated = entries[0].at if entries else utc_timestamp(cutoff)
-    return (
-        svg_environment().get_template("public/feed.xml.j2").render(settings=settings, entries=entries, updated=updated)
-    )
+    entries = [(item, update) for item in items for update in item.updates]
+    entries.sort(key=lambda e: (e[1].at, e[0].id), reverse=True)
+    files = _feed_pair(entries, settings, cutoff, settings.site_name, "feed.xml", "rss.xml")
+    for service in model.services:
+        mine = [e for e in entries if service.id in e[0].services]
+        title = f"{settings.site_name}: {service.name}"
+        files |= _feed_pair(mine, settings, cutoff, title, f"feeds/{service.id}.xml", f"feeds/{service.id}.rss")
+    return files
+
+
+def _zulu(atom: str) -> str:
+    """feedgen writes UTC as +00:00; machine outputs here write Z, as status.json does."""
+    return re.sub(r"(<(?:updated|published)>[^<]*?)\+00:00<", r"\1Z<", atom)
+
+
+def entry_id(settings: Settings, record_id: str, at: datetime) -> str:
+    """tag:<host>,<the update's day>:<record id>/<the update's time> (RFC 4151): stable, unique, not a URL."""
+    host = urlsplit(settings.public_url).hostname or "incidentkb"
+    utc = at.astimezone(UTC)
+    return f"tag:{host},{utc:%Y-%m-%d}:{record_id}/{utc:%Y%m%dT%H%M%SZ}"
+
+
+def _feed_pair(
+    entries: list[tuple[PublicIncident | PublicMaintenance, PublicUpdate]],
+    settings: Settings,
+    cutoff: datetime,
+    title: str,
+    atom_path: str,
+    rss_path: str,
+) -> dict[str, str]:
+    from feedgen.feed import FeedGenerator
+
+    base = settings.public_url
+    feed = FeedGenerator()
+    feed.id(base if atom_path == "feed.xml" else base + atom_path)
+    feed.title(title)
+    feed.subtitle("Incidents, planned maintenance and their updates")
+    feed.author({"name": settings.site_name})
+    feed.link(href=base, rel="alternate")
+    feed.link(href=base + atom_path, rel="self", type="application/atom+xml")
+    feed.language("en")
+    newest = entries[:FEED_ENTRIES]
+    feed.updated((newest[0][1].at if newest else cutoff).astimezone(UTC))
+    for item, update in reversed(newest):  # feedgen lists the last added first
+        entry = feed.add_entry()
+        entry.id(entry_id(settings, item.id, update.at))
+        entry.guid(entry_id(settings, item.id, update.at), permalink=False)
+        entry.title(f"{item.title}: {update.status}")
+        entry.link(href=f"{base}history/{item.id}/", rel="alternate")
+        entry.published(update.at.astimezone(UTC))
+        entry.updated(update.at.astimezone(UTC))
+        entry.description(update.message)
+    atom = _zulu(feed.atom_str(pretty=True).decode("utf-8"))
+    feed.link(href=base + rss_path, rel="self", type="application/rss+xml", replace=True)
+    feed.description("Incidents, planned maintenance and their updates")
+    return {atom_path: atom, rss_path: feed.rss_str(pretty=True).decode("utf-8")}
 
 
 def _status(
