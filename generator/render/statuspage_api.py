@@ -29,7 +29,9 @@ from generator.analyze.availability import LEVELS
 from generator.analyze.status import CurrentStatus, maintenance_services, maintenance_state
 from generator.config import Settings
 from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
+from generator.vocabulary import INCIDENT_STATUSES, UPDATE_PHASES
 
+RESOLVED = INCIDENT_STATUSES[-1]  # postmortem is of this phase too (schemas/incident.schema.json, x-lifecycle)
 RECENT = 50  # Statuspage's incidents.json and scheduled-maintenances.json hold the 50 most recent
 INDICATORS = {  # overall state -> Statuspage's status indicator and description
     "operational": ("none", "All Systems Operational"),
@@ -49,7 +51,7 @@ def api_files(model: PublicModel, status: CurrentStatus, settings: Settings, cut
     incidents = [
         shown for i in _newest_first(model.incidents) if (shown := _incident(i, page, status, cutoff)) is not None
     ]
-    unresolved = [i for i in incidents if i["status"] not in ("resolved", "postmortem")]
+    unresolved = [i for i in incidents if UPDATE_PHASES.get(i["status"]) != RESOLVED]
     planned = [_maintenance(m, page, status, cutoff) for m in _newest_maintenance(model.maintenance)]
     upcoming = [m for m in planned if m["status"] == "scheduled"]
     active = [m for m in planned if m["status"] == "in_progress"]
