@@ -194,3 +194,53 @@ def test_the_api_schema_can_fail(site: Path) -> None:
     summary["page"]["updated_at"] = "2026-12-01T13:00:00+01:00"
     messages = [e.message for e in validator("summary").iter_errors(summary)]
     assert len(messages) == 3, messages
+
+
+BADGE_MAKER = TESTS / "widget" / "node_modules" / "badge-maker"
+SHIELDS_ENDPOINT = {  # https://shields.io/badges/endpoint-badge: the endpoint JSON's schema, as Shields documents it
+    "type": "object",
+    "required": ["schemaVersion", "label", "message"],
+    "properties": {
+        "schemaVersion": {"const": 1},
+        "label": {"type": "string"},
+        "message": {"type": "string", "minLength": 1},
+        "color": {"type": "string"},
+        "labelColor": {"type": "string"},
+        "isError": {"type": "boolean"},
+        "namedLogo": {"type": "string"},
+        "logoSvg": {"type": "string"},
+        "logoColor": {"type": "string"},
+        "logoWidth": {"type": "number"},
+        "style": {"type": "string"},
+        "cacheSeconds": {"type": "integer"},
+    },
+    "additionalProperties": False,
+}
+
+
+def test_a_shields_endpoint_badge_per_service_rendered_by_shields_own_renderer(site: Path) -> None:
+    import subprocess
+
+    import jsonschema
+
+    badges = {p.stem: json.loads(p.read_text()) for p in (site / "badges").glob("*.json")}
+    listed = [load_yaml(p) for p in sorted((REPO / "services").glob("*.yaml"))]
+    assert sorted(badges) == sorted(s["id"] for s in listed if s["public"]["listed"])
+    for badge in badges.values():
+        jsonschema.validate(badge, SHIELDS_ENDPOINT)
+    assert badges["search"]["message"].startswith("degraded performance · 99.")
+    assert badges["search"]["message"].endswith("% (90 days)") and badges["search"]["color"] == "yellow"
+    assert badges["payments"]["message"].startswith("operational · ") and badges["payments"]["color"] == "brightgreen"
+    assert BADGE_MAKER.is_dir(), "run scripts/test.sh (it installs badge-maker with npm ci --prefix tests/widget)"
+    script = (  # badge-maker is an ES module
+        "const {makeBadge} = await import(process.argv[1]); const {readFileSync} = await import('node:fs');"
+        "const badge = JSON.parse(readFileSync(process.argv[2], 'utf8'));"
+        "process.stdout.write(makeBadge({label: badge.label, message: badge.message, color: badge.color}));"
+    )
+    svg = subprocess.run(
+        ["node", "--input-type=module", "-e", script, str(BADGE_MAKER / "lib" / "index.js"),
+         str(site / "badges" / "search.json")],
+        capture_output=True, text=True, check=True, timeout=60,
+    ).stdout  # fmt: skip
+    assert svg.startswith("<svg") and "Search" in svg and badges["search"]["message"] in svg
+    assert 'fill="#dfb317"' in svg  # Shields' own yellow: the colour name was understood

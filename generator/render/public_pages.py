@@ -27,10 +27,10 @@ from generator.analyze.status import (
     maintenance_state,
     overdue_update,
 )
-from generator.analyze.uptime import recent_strip
+from generator.analyze.uptime import UptimeStrip, recent_strip
 from generator.config import Settings
 from generator.model import utc_timestamp
-from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicUpdate
+from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicService, PublicUpdate
 from generator.render.markdown import markdown_environment
 from generator.render.statuspage_api import api_files
 
@@ -137,6 +137,7 @@ def render_public_site(
         (s, recent_strip(s.id, windows, cutoff, tz=zone, weights=settings.weights, incidents=model.incidents))
         for s in model.services
     ]
+    pages.update(badges(strips, status))
     pages["index.md"] = env.get_template("public/home.md.j2").render(
         strips=strips,
         settings=settings,
@@ -253,6 +254,29 @@ def _localised(model: PublicModel, zone: tzinfo) -> dict[str, PublicIncident]:
         )
         for i in model.incidents
     }
+
+
+BADGE_COLOURS = {  # shields.io's named colours, by status
+    "operational": "brightgreen",
+    "degraded_performance": "yellow",
+    "partial_outage": "orange",
+    "major_outage": "red",
+    "under_maintenance": "blue",
+}
+
+
+def badges(strips: list[tuple[PublicService, UptimeStrip]], status: CurrentStatus) -> dict[str, str]:
+    """badges/<service>.json: a shields.io endpoint badge per public service (its status now and its availability
+    over the last 90 days), for a README or a dashboard: https://img.shields.io/endpoint?url=<site>badges/api.json"""
+    now = {s.service.id: s.status for s in status.services}
+    files = {}
+    for service, strip in strips:
+        state = now[service.id]
+        words = state.replace("_", " ")
+        shown = f"{words} · {strip.availability * 100:.2f}% (90 days)" if strip.availability is not None else words
+        badge = {"schemaVersion": 1, "label": service.name, "message": shown, "color": BADGE_COLOURS[state]}
+        files[f"badges/{service.id}.json"] = json.dumps(badge, ensure_ascii=False) + "\n"
+    return files
 
 
 FEED_ENTRIES = 50  # the newest updates in each feed: a reader polls, it does not download the whole history
