@@ -801,6 +801,28 @@ def make_kb(
     return root
 
 
+def git(root: Path, *args: str) -> str:
+    """git in `root`, as a test user; its output (an error fails the test)."""
+    return subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def new_git_kb(root: Path) -> Path:
+    """An empty knowledge base (the repository's settings, no records) in a git repository with one commit."""
+    make_kb(root, [], [])
+    (root / "incidents").mkdir(exist_ok=True)
+    (root / "services").mkdir(exist_ok=True)
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "an empty knowledge base")
+    return root
+
+
 def incident_file_name(incident: dict[str, Any]) -> str:
     day = incident["started_at"][:10]
     slug = re.sub(r"[^a-z0-9]+", "-", incident["id"].lower()).strip("-")

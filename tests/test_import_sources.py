@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, TESTS, load_yaml, make_kb, run_cli
+from support import REPO, TESTS, git, load_yaml, new_git_kb, run_cli
 
 INCIDENTIO = TESTS / "fixtures" / "incidentio"
 CSV = TESTS / "fixtures" / "csv"
@@ -27,26 +27,6 @@ INCIDENTIO_MINUTES = {
     "INC-107": 57,
     "INC-108": 80,
 }
-
-
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def new_repository(root: Path) -> Path:
-    make_kb(root, [], [])
-    (root / "incidents").mkdir(exist_ok=True)
-    (root / "services").mkdir(exist_ok=True)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "an empty knowledge base")
-    return root
 
 
 def cli(root: Path, *args: str | Path, timeout: int = 120) -> subprocess.CompletedProcess[str]:
@@ -81,7 +61,7 @@ def assert_valid_and_builds(root: Path, site: Path) -> None:
 
 @pytest.fixture(scope="module")
 def incidentio_kb(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    root = new_repository(tmp_path_factory.mktemp("incidentio") / "kb")
+    root = new_git_kb(tmp_path_factory.mktemp("incidentio") / "kb")
     result = cli(root, "import", "incidentio", INCIDENTIO, "--as-of", AS_OF)
     assert result.returncode == 0, result.stdout + result.stderr
     commit_all(root, "import")
@@ -158,7 +138,7 @@ def import_csv(root: Path, sheet: Path, *extra: str) -> subprocess.CompletedProc
 
 
 def test_csv_import_validates_builds_and_runs_again_without_a_diff(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     result = import_csv(root, CSV / "incidents.csv")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "15 records: 15 added" in result.stdout and "10 thing(s) could not be mapped" in result.stdout

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, TESTS, load_yaml, make_kb, run_cli, tree_digest
+from support import REPO, TESTS, git, load_yaml, new_git_kb, run_cli, tree_digest
 
 FIXTURES = TESTS / "fixtures" / "statuspage"
 AS_OF = "2025-12-18T10:10:00Z"  # the fixture page's "now", 2025-12-18T02:10-08:00
@@ -78,26 +78,6 @@ EXPECTED_MINUTES: dict[str, dict[tuple[str, str], float]] = {
 }
 
 
-def git(root: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-
-
-def new_repository(root: Path) -> Path:
-    make_kb(root, [], [])
-    (root / "incidents").mkdir(exist_ok=True)
-    (root / "services").mkdir(exist_ok=True)
-    git(root, "init", "-q")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "an empty knowledge base")
-    return root
-
-
 def run_import(root: Path, source: Path | str, *extra: str, as_of: str = AS_OF) -> subprocess.CompletedProcess[str]:
     result = run_cli("import", "statuspage", str(source), "--as-of", as_of, *extra, root=root, timeout=120)
     assert "Traceback" not in result.stderr, result.stderr
@@ -121,7 +101,7 @@ def minutes(start: str, end: str) -> float:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
-    root = new_repository(tmp_path_factory.mktemp("statuspage") / "kb")
+    root = new_git_kb(tmp_path_factory.mktemp("statuspage") / "kb")
     result = run_import(root, FIXTURES)
     assert result.returncode == 0, result.stdout + result.stderr
     git(root, "add", "-A")
@@ -317,7 +297,7 @@ def newer_export(folder: Path) -> Path:
 
 
 def test_a_persons_edits_survive_a_newer_export(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     assert run_import(root, FIXTURES).returncode == 0
     git(root, "add", "-A")
     git(root, "commit", "-qm", "import")
@@ -351,7 +331,7 @@ def test_a_persons_edits_survive_a_newer_export(tmp_path: Path) -> None:
 
 
 def test_records_of_another_provenance_are_never_touched(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     assert run_import(root, FIXTURES).returncode == 0
     found = records(root)
     taken_over, _ = found["pphysc0ybuyl"]  # a person rewrote it from the post-mortem: now reconstructed
@@ -370,7 +350,7 @@ def test_records_of_another_provenance_are_never_touched(tmp_path: Path) -> None
 
 
 def test_a_hand_written_service_keeps_its_id_and_the_component_gets_another(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     ours = root / "services" / "search.yaml"
     search = load_yaml(REPO / "services" / "search.yaml")
     search.pop("depends_on", None)
@@ -383,7 +363,7 @@ def test_a_hand_written_service_keeps_its_id_and_the_component_gets_another(tmp_
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     before = tree_digest(root)
     result = run_import(root, FIXTURES, "--dry-run")
     assert result.returncode == 0
@@ -395,7 +375,7 @@ def test_dry_run_writes_nothing(tmp_path: Path) -> None:
 def test_a_lost_import_state_loses_no_edit(tmp_path: Path) -> None:
     """A run killed after the records and before the state, or a state file deleted: the records the import wrote
     equal what the source says, so nothing changes; an edit counts as a person's and is kept."""
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     assert run_import(root, FIXTURES).returncode == 0
     for state in (root / "imports").iterdir():
         state.unlink()
@@ -413,7 +393,7 @@ def test_a_lost_import_state_loses_no_edit(tmp_path: Path) -> None:
 
 
 def test_bad_sources_get_one_clear_line(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     broken = tmp_path / "incidents.json"
     broken.write_text('{"page": {"id": "x", "name": "X"},\n "incidents": [\n  {"id": "a", }\n]}')
     result = run_import(root, broken)
@@ -431,7 +411,7 @@ def test_bad_sources_get_one_clear_line(tmp_path: Path) -> None:
 
 
 def test_a_linked_folder_out_of_the_knowledge_base_is_never_written_through(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     outside = tmp_path / "outside"
     outside.mkdir()
     (root / "incidents" / "2025").symlink_to(outside)
@@ -441,7 +421,7 @@ def test_a_linked_folder_out_of_the_knowledge_base_is_never_written_through(tmp_
 
 
 def test_a_broken_import_state_is_reported_not_overwritten(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     state = root / "imports" / f"statuspage-{MAIN_PAGE}.json"
     state.parent.mkdir()
     state.write_text("{ half a file")
@@ -478,7 +458,7 @@ def page_server() -> Iterator[str]:
 
 
 def test_the_pages_address_over_http(tmp_path: Path, page_server: str) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     result = run_import(root, page_server)
     assert result.returncode == 0, result.stderr
     assert "26 incidents" not in result.stdout and "39 records: 39 added" in result.stdout  # the main page only
@@ -488,7 +468,7 @@ def test_the_pages_address_over_http(tmp_path: Path, page_server: str) -> None:
 
 
 def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     document = json.loads((FIXTURES / "incidents.json").read_text())
     incident = next(i for i in document["incidents"] if i["id"] == "urohk0jryko2")
     incident["incident_updates"][0]["body"] = "word " * 500  # 2,499 characters once trimmed; a message holds 2,000
@@ -512,7 +492,7 @@ def test_what_cannot_be_mapped_is_listed(tmp_path: Path) -> None:
 
 
 def test_a_record_a_person_deleted_is_not_imported_again(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     assert run_import(root, FIXTURES).returncode == 0
     path, _ = records(root)["urohk0jryko2"]
     path.unlink()
@@ -525,7 +505,7 @@ def test_a_record_a_person_deleted_is_not_imported_again(tmp_path: Path) -> None
 
 
 def test_no_folder_is_made_through_a_linked_incidents_folder(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     outside = tmp_path / "outside"
     outside.mkdir()
     (root / "incidents").rmdir()

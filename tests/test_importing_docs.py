@@ -7,8 +7,8 @@ import re
 import subprocess
 from pathlib import Path
 
-from support import REPO, run_cli
-from test_import_statuspage import AS_OF, FIXTURES, git, new_repository, newer_export, records
+from support import REPO, git, new_git_kb, run_cli
+from test_import_statuspage import AS_OF, FIXTURES, newer_export, records
 
 DOCS = (REPO / "docs" / "importing.md").read_text(encoding="utf-8")
 
@@ -29,13 +29,13 @@ def assert_printed_in_order(shown: list[str], result: subprocess.CompletedProces
 
 
 def test_the_dry_run_example(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     result = run_cli("import", "statuspage", FIXTURES, "--dry-run", "--as-of", AS_OF, root=root, timeout=120)
     assert_printed_in_order(example("incidentkb import statuspage tests/fixtures/statuspage/ --dry-run"), result)
 
 
 def test_the_re_import_example(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     assert run_cli("import", "statuspage", FIXTURES, "--as-of", AS_OF, root=root, timeout=120).returncode == 0
     path, data = records(root)["9kv6ktga9m16"]
     assert data["id"] == "INC-2025-025"
@@ -49,7 +49,7 @@ def test_the_re_import_example(tmp_path: Path) -> None:
 
 
 def test_the_spreadsheet_example(tmp_path: Path) -> None:
-    root = new_repository(tmp_path / "kb")
+    root = new_git_kb(tmp_path / "kb")
     sheet, mapping = REPO / "tests/fixtures/csv/incidents.csv", REPO / "tests/fixtures/csv/mapping.yaml"
     result = run_cli("import", "csv", sheet, "--map", mapping, "--as-of", AS_OF, root=root, timeout=120)
     command = "incidentkb import csv tests/fixtures/csv/incidents.csv --map tests/fixtures/csv/mapping.yaml"

@@ -825,24 +825,30 @@ def count_fields(nodes: Iterable[Node], no_home: frozenset[str], known: frozense
 
 def incident_field_lines(nodes: list[Node]) -> list[str]:
     known = INCIDENT_MAPPED | INCIDENT_NO_HOME | INCIDENT_BOOKKEEPING
-    lines = []
-    for key, count in sorted(count_fields(nodes, INCIDENT_NO_HOME, known).items()):
-        why = (
-            "no field in incidentkb records" if key in INCIDENT_NO_HOME else "not known to this importer; not imported"
-        )
-        lines.append(f"{key} ({plural(count, 'incident')}): {why}")
-    return lines
+    return _field_lines(
+        nodes, INCIDENT_NO_HOME, known, "{key} ({count}): {why}", "incident", "no field in incidentkb records"
+    )
 
 
 def follow_up_field_lines(nodes: list[Node]) -> list[str]:
     known = FOLLOW_UP_MAPPED | FOLLOW_UP_NO_HOME | FOLLOW_UP_BOOKKEEPING
-    lines = []
-    for key, count in sorted(count_fields(nodes, FOLLOW_UP_NO_HOME, known).items()):
-        why = (
-            "no field for it; kept nowhere" if key in FOLLOW_UP_NO_HOME else "not known to this importer; not imported"
+    return _field_lines(
+        nodes, FOLLOW_UP_NO_HOME, known, "{key} of {count}: {why}", "follow-up", "no field for it; kept nowhere"
+    )
+
+
+def _field_lines(
+    nodes: list[Node], no_home: frozenset[str], known: frozenset[str], form: str, what: str, homeless: str
+) -> list[str]:
+    """One line per field with a value that is not imported: how many `what`s had it, and why."""
+    return [
+        form.format(
+            key=key,
+            count=plural(count, what),
+            why=homeless if key in no_home else "not known to this importer; not imported",
         )
-        lines.append(f"{key} of {plural(count, 'follow-up')}: {why}")
-    return lines
+        for key, count in sorted(count_fields(nodes, no_home, known).items())
+    ]
 
 
 def translate(documents: Sequence[tuple[str, Any]]) -> Translation:

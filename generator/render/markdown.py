@@ -208,28 +208,25 @@ def _html_escaped(value: Any) -> Any:
 def local_when(moment: datetime | None) -> str | None:
     """A time for customers, in the report's time zone, with its year, rounded to the minute (04:28:40 is
     04:29): 14 October 2026, 09:12 UTC."""
-    moment = _known(moment)
-    if moment is None:
-        return None
-    if isinstance(moment, DateOnly):
-        day_ = moment.astimezone(UTC)
-        return f"{day_.day} {day_.strftime('%B')} {day_.year}"
-    rounded = nearest_minute(moment)
-    shown = f"{rounded.day} {rounded.strftime('%B')} {rounded.year}, {rounded.strftime('%H:%M')} {rounded.tzname()}"
-    return f"about {shown}" if isinstance(moment, ApproximateTime) else shown
+    return _customer_time(moment, "{d.day} {d:%B} {d.year}", "{d.day} {d:%B} {d.year}, {d:%H:%M} {zone}")
 
 
 def report_when(moment: datetime | None) -> str | None:
     """A time inside a month's report, whose title holds the year: October 14 09:12 UTC (the form GitHub's
     availability reports use), rounded to the minute as local_when is."""
+    return _customer_time(moment, "{d:%B} {d.day}", "{d:%B} {d.day} {d:%H:%M} {zone}")
+
+
+def _customer_time(moment: datetime | None, date_form: str, time_form: str) -> str | None:
+    """`moment` in one of the customer forms: a date only as its date, an exact time rounded to the minute, an
+    approximate one with "about"."""
     moment = _known(moment)
     if moment is None:
         return None
     if isinstance(moment, DateOnly):
-        day_ = moment.astimezone(UTC)
-        return f"{day_.strftime('%B')} {day_.day}"
+        return date_form.format(d=moment.astimezone(UTC))
     rounded = nearest_minute(moment)
-    shown = f"{rounded.strftime('%B')} {rounded.day} {rounded.strftime('%H:%M')} {rounded.tzname()}"
+    shown = time_form.format(d=rounded, zone=rounded.tzname())
     return f"about {shown}" if isinstance(moment, ApproximateTime) else shown
 
 
