@@ -28,6 +28,7 @@ class Settings:
     site_name: str = "Service availability"
     site_url: str | None = None  # where the public site is published; a public build refuses to run without it
     company: str = "We"
+    language: str = "en"  # the public site's wording, dates and numbers (public.language)
     taxonomies: Taxonomies = NO_TAXONOMIES  # the values incidentkb.yml adds to the schemas' enums
 
     @property

@@ -79,6 +79,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         config.markdown_extensions.append(PlainTextExtension())
         if STYLE_SHEET not in config.extra_css:
             config.extra_css.append(STYLE_SHEET)  # the uptime strips of the monthly reports
+        add_site_theme(config)
         return config
 
     def on_files(self, files: Files, /, *, config: Any) -> Files:
@@ -187,6 +188,21 @@ STYLE_SHEET_TEXT = (files("generator") / "templates" / "public" / "theme" / STYL
 NO_VALID_VERSION = (files("generator") / "templates" / "serve" / "no-valid-version.md").read_text(encoding="utf-8")
 # Where the banner goes: at the start of the page's content, else at the top.
 _OPENING = (re.compile(r"<article\b[^>]*>"), re.compile(r"<body\b[^>]*>"))
+
+
+# The internal site's theme additions: templates/site/theme (main.html, assets/site.css).
+SITE_THEME = Path(str(files("generator") / "templates" / "site" / "theme"))
+SITE_STYLE_SHEET = "assets/site.css"
+
+
+def add_site_theme(config: Any) -> None:
+    """Put the internal site's theme folder after the knowledge base's own custom_dir (its overrides still win) and
+    before Material's, and its style sheet on every page. MkDocs copies the folder's assets into the site."""
+    dirs = config.theme.dirs
+    if str(SITE_THEME) not in dirs:
+        dirs.insert(1 if config.theme.custom_dir else 0, str(SITE_THEME))
+    if SITE_STYLE_SHEET not in config.extra_css:
+        config.extra_css.append(SITE_STYLE_SHEET)
 
 
 def findings_banner(findings: list[Finding], *, shown: bool) -> str:

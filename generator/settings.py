@@ -32,5 +32,6 @@ def load_settings(root: Path) -> Settings:
         site_name=public.get("site_name", defaults.site_name),
         site_url=public.get("site_url"),
         company=public.get("company", defaults.company),
+        language=public.get("language", defaults.language),
         taxonomies=taxonomies_from(doc.data.get("taxonomies")),
     )

@@ -366,6 +366,7 @@ def test_schema_defaults_are_the_defaults_the_report_uses() -> None:
         "site_name": defaults.site_name,
         "site_url": None,  # no default address: a public build without one is refused
         "company": defaults.company,
+        "language": defaults.language,
     }
     assert defaults.site_url is None
 
