@@ -3,9 +3,9 @@
 #
 # Every run starts from a new, empty virtual environment, so nothing installed by hand can hide a missing
 # dependency; it installs the exact versions pinned in constraints.txt (refresh with `bash scripts/lock.sh`).
-# Also installs, when missing: Debian's chromium (browser tests) and Node.js with npm (the YAML language
-# server of the editor tests, pinned in tests/lsp/package-lock.json, and Atlassian's Statuspage widget, pinned in
-# tests/widget/package-lock.json).
+# Also installs, when missing: Debian's chromium (browser tests), shellcheck (the workflow's lint) and Node.js
+# with npm (the YAML language server of the editor tests, pinned in tests/lsp/package-lock.json, and Atlassian's
+# Statuspage widget, pinned in tests/widget/package-lock.json).
 # Arguments go to pytest, e.g. `bash scripts/test.sh tests/test_rules.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ debian_packages=()
 command -v chromium >/dev/null 2>&1 || debian_packages+=(chromium)
 command -v node >/dev/null 2>&1 || debian_packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || debian_packages+=(npm)
+# actionlint runs it on the workflow's `run:` scripts (tests/test_workflow.py)
+command -v shellcheck >/dev/null 2>&1 || debian_packages+=(shellcheck)
 if [ ${#debian_packages[@]} -gt 0 ]; then
   as_root=""
   [ "$(id -u)" = 0 ] || as_root="sudo"
