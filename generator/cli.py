@@ -157,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_as_of(diff)
     diff.set_defaults(run=run_diff)
 
+    _add_notify(commands)
+
     generate = commands.add_parser("generate", help="write the generated pages (Markdown, SVG) without MkDocs")
     generate.add_argument("--out", type=Path, required=True, help="folder to write the pages into")
     _add_as_of(generate)
@@ -234,6 +236,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.set_defaults(run=run_serve)
     return parser
+
+
+def _add_notify(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    notify = commands.add_parser(
+        "notify",
+        help="post each public update added since a git revision to the webhooks of incidentkb.yml",
+        description="Post every public update that customers could not see at REV to each target of notify.targets "
+        "(Slack, Microsoft Teams or generic JSON), oldest first, with retries, and print one line per target. "
+        "Exit 0 when every configured target succeeded (a target whose environment variable is unset is skipped), "
+        "1 when one failed, 2 for usage errors. See docs/notifications.md.",
+    )
+    notify.add_argument("--since", required=True, metavar="REV", help="the revision already published, e.g. $BASE")
+    notify.add_argument(
+        "--target",
+        dest="targets",
+        action="append",
+        metavar="NAME",
+        help="post only to this target of notify.targets (repeatable; default: every target)",
+    )
+    notify.add_argument("--dry-run", action="store_true", help="print each payload instead of posting it")
+    _add_as_of(notify)
+    notify.set_defaults(run=run_notify)
 
 
 def _add_import(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -380,6 +404,12 @@ def run_diff(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     summary = compare(base, head, settings=settings, as_of=as_of)
     print(render_diff(summary, as_of.date()), end="")
     return 0
+
+
+def run_notify(args: argparse.Namespace, kb: KnowledgeBase) -> int:
+    from generator.notify.command import notify
+
+    return notify(kb, args.since, targets=args.targets, dry_run=args.dry_run, cutoff=args.as_of or datetime.now(UTC))
 
 
 def run_generate(args: argparse.Namespace, kb: KnowledgeBase) -> int:

@@ -14,7 +14,27 @@ from generator.analyze.availability import Weights
 from generator.schemas import NO_TAXONOMIES, Taxonomies
 from generator.vocabulary import Vocabulary
 
-__all__ = ["Settings"]
+__all__ = ["NotifySettings", "NotifyTarget", "Settings"]
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """A webhook `incidentkb notify` posts to (notify.targets): its URL is a secret, read from `url_env`."""
+
+    name: str
+    format: str  # slack, teams or generic
+    url_env: str
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    """notify: the targets and how deliveries are retried (defaults: the settings schema's)."""
+
+    targets: tuple[NotifyTarget, ...] = ()
+    retries: int = 3  # attempts after the first
+    timeout_seconds: float = 10.0
+    retry_delay_seconds: float = 1.0  # before the first retry; doubled for each further one
+    max_retry_delay_seconds: float = 30.0  # also the cap of a Retry-After
 
 
 @dataclass(frozen=True)
@@ -30,6 +50,7 @@ class Settings:
     company: str = "We"
     language: str = "en"  # the public site's wording, dates and numbers (public.language)
     taxonomies: Taxonomies = NO_TAXONOMIES  # the values incidentkb.yml adds to the schemas' enums
+    notify: NotifySettings = field(default_factory=NotifySettings)  # where `incidentkb notify` posts
 
     @property
     def vocabulary(self) -> Vocabulary:

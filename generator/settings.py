@@ -4,9 +4,10 @@ public site identity, taxonomies."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from generator.analyze.availability import Weights
-from generator.config import Settings
+from generator.config import NotifySettings, NotifyTarget, Settings
 from generator.findings import InvalidRecordsError, has_errors
 from generator.knowledge_base import SETTINGS_FILE, KnowledgeBase
 from generator.schemas import taxonomies_from
@@ -34,4 +35,17 @@ def load_settings(root: Path) -> Settings:
         company=public.get("company", defaults.company),
         language=public.get("language", defaults.language),
         taxonomies=taxonomies_from(doc.data.get("taxonomies")),
+        notify=_notify_settings(doc.data.get("notify", {})),
+    )
+
+
+def _notify_settings(notify: dict[str, Any]) -> NotifySettings:
+    """notify: as validated by the settings schema; absent keys take its defaults (NotifySettings')."""
+    defaults = NotifySettings()
+    return NotifySettings(
+        targets=tuple(NotifyTarget(t["name"], t["format"], t["url_env"]) for t in notify.get("targets", [])),
+        retries=int(notify.get("retries", defaults.retries)),
+        timeout_seconds=float(notify.get("timeout_seconds", defaults.timeout_seconds)),
+        retry_delay_seconds=float(notify.get("retry_delay_seconds", defaults.retry_delay_seconds)),
+        max_retry_delay_seconds=float(notify.get("max_retry_delay_seconds", defaults.max_retry_delay_seconds)),
     )

@@ -462,6 +462,21 @@ def _settings_problems(doc: Document) -> Iterator[Finding]:
         text = public.get(key)
         if isinstance(text, str) and (not text.strip() or "\n" in text or "\r" in text or "\t" in text):
             yield at(doc, ["public", key], "settings", f"public.{key}: must be one line of text, not blank")
+    yield from _notify_problems(doc)
+
+
+def _notify_problems(doc: Document) -> Iterator[Finding]:
+    """notify.targets: each name once (the report and --target name them)."""
+    notify = doc.data.get("notify")
+    targets = notify.get("targets") if isinstance(notify, dict) else None
+    seen: set[str] = set()
+    for index, target in enumerate(targets if isinstance(targets, list) else []):
+        name = target.get("name") if isinstance(target, dict) else None
+        if not isinstance(name, str):
+            continue
+        if name in seen:
+            yield at(doc, ["notify", "targets", index, "name"], "settings", f"notify.targets: {name!r} is named twice")
+        seen.add(name)
 
 
 def _policy_problems(doc: Document) -> Iterator[Finding]:

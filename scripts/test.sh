@@ -32,6 +32,7 @@ export PATH="$venv/bin:$PATH"
 
 npm ci --prefix tests/lsp --no-audit --no-fund --silent
 npm ci --prefix tests/widget --no-audit --no-fund --silent --ignore-scripts
+npm ci --prefix tests/teams --no-audit --no-fund --silent --ignore-scripts
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy
