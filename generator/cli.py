@@ -179,6 +179,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --public and no public.site_url in incidentkb.yml: a local preview, its links at "
         "http://127.0.0.1:8000/ (without it, such a build is refused: it would publish wrong links)",
     )
+    build.add_argument(
+        "--engine",
+        choices=("mkdocs", "zensical"),
+        default="mkdocs",
+        help="with --public: the static site generator (default mkdocs; zensical needs the zensical command)",
+    )
     _add_as_of(build)
     _add_jobs(build)
     build.set_defaults(run=run_build)
@@ -432,21 +438,29 @@ def run_build(args: argparse.Namespace, kb: KnowledgeBase) -> int:
     started = clock.perf_counter()
     if args.preview and not args.public:
         raise UsageError("--preview is for --public: the internal site has no published address")
+    if args.engine != "mkdocs" and not args.public:
+        raise UsageError("--engine is for --public: the internal site needs the incidentkb MkDocs plugin")
     if args.public:
         site_dir = check_site_dir(args.site_dir or kb.root / "public-site", kb.root)
         pages, settings, warnings = generate_public(kb, as_of, args.jobs, preview=args.preview)
         generated = clock.perf_counter()
         _print_warnings(warnings)
-        build_public_site(pages, settings, site_dir, kb.root, jobs=args.jobs)
+        if args.engine == "zensical":
+            from generator.zensical_site import build_public_site_with_zensical
+
+            build_public_site_with_zensical(pages, settings, site_dir)
+        else:
+            build_public_site(pages, settings, site_dir, kb.root, jobs=args.jobs)
     else:
         site_dir = check_site_dir(args.site_dir or kb.root / "site", kb.root)
         pages, warnings = generate_internal(kb, as_of, args.jobs)
         generated = clock.perf_counter()
         _print_warnings(warnings)
         build_with_mkdocs(args.config_file or kb.root / "mkdocs.yml", site_dir, pages, kb.root, jobs=args.jobs)
+    engine = "Zensical" if args.engine == "zensical" else "MkDocs"
     print(
         f"generated {len(pages):,} pages and charts in {generated - started:.1f} s; "
-        f"MkDocs built them in {clock.perf_counter() - generated:.1f} s"
+        f"{engine} built them in {clock.perf_counter() - generated:.1f} s"
     )
     print(f"built {args.site_dir or site_dir}")  # as the user named it
     return 0

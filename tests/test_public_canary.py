@@ -12,6 +12,7 @@ from __future__ import annotations
 import gzip
 import html
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -157,8 +158,9 @@ def test_no_canary_in_the_report_command(canary: CanaryKB, month: str, fmt: str)
 
 # Settings that shape the public site without being printed in it, with the reason.
 UNPRINTED_SETTINGS = {"report.history_months": "how many months of reports are built: a number, shown by the reports"}
-# Policy profiles and taxonomies steer validation; nothing of them is printed on a public page.
-UNPRINTED_SECTIONS = ("policy.", "taxonomies.")
+# Policy profiles and taxonomies steer validation, notify.* where `incidentkb notify` posts (environment variable
+# names, retries); nothing of them is printed on a public page.
+UNPRINTED_SECTIONS = ("policy.", "taxonomies.", "notify.")
 
 
 def test_every_setting_is_public_and_published_as_written(canary: CanaryKB, site: Path) -> None:
@@ -186,6 +188,7 @@ def test_every_setting_is_public_and_published_as_written(canary: CanaryKB, site
         and f"<loc>{given['public.site_url']}history/" in sitemap,
         "public.company": f"{given['public.company']} has had " in report
         or f"{given['public.company']} had " in report,
+        "public.language": all(re.search(rf'<html[^>]* lang="?{given["public.language"]}\b', p) for p in pages),
         "report.timezone": f"Times are in {given['report.timezone']}." in report,
         "report.weights.major_outage": f"major outage {given['report.weights.major_outage']}" in report,
         "report.weights.partial_outage": f"partial outage {given['report.weights.partial_outage']}" in report,

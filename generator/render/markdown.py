@@ -112,14 +112,22 @@ def paragraphs(text: str | None) -> Markup:
     return Markup("\n\n".join("  \n".join(escape_markdown(line) for line in b.splitlines()) for b in blocks if b))
 
 
-def codeblock(text: str | None) -> Markup:
-    """A fenced code block; the fence is longer than any backtick run inside, so the text cannot close it."""
+_CSS_CLASS = re.compile(r"[a-z][a-z0-9-]*")
+
+
+def codeblock(text: str | None, css_class: str | None = None) -> Markup:
+    """A fenced code block; the fence is longer than any backtick run inside, so the text cannot close it.
+    `css_class` (a name the generator chooses, never record text) marks the block for the site's style sheet."""
     text = _known(text)
     if not text:
         return Markup("")
     longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
     fence = "`" * max(3, longest + 1)
-    return Markup(f"{fence}text\n{text}\n{fence}")
+    if css_class is None:
+        return Markup(f"{fence}text\n{text}\n{fence}")
+    if not _CSS_CLASS.fullmatch(css_class):
+        raise ValueError(f"not a CSS class name: {css_class!r}")
+    return Markup(f"{fence}{{ .text .{css_class} }}\n{text}\n{fence}")
 
 
 def code(text: str | None) -> Markup:
@@ -191,6 +199,30 @@ def url_link(text: str, url: str) -> Markup:
     return Markup(f"[{escape_markdown(text)}](<{quote(url, safe=':/?#[]@!$&*+,;=%~')}>)")
 
 
+def url_or_text(text: str | None) -> Markup:
+    """A free-text reference from a record (an action item's ticket): a link when it is an http(s) address, else
+    the text as written (`CHK-2210`, or a `javascript:` address, which never becomes a link)."""
+    text = _known(text)
+    if text is None:
+        return Markup(NOT_RECORDED)
+    text = oneline(text) or ""
+    return url_link(text, text) if re.match(r"^https?://\S+$", text) else Markup(escape_markdown(text))
+
+
+def age(days: float | None) -> str | None:
+    """A time span given in days, in words that do not round it away: under a minute "less than a minute", under
+    a day in hours and minutes (2 h 36 min), else in whole days (1 day, 12 days)."""
+    days = _known(days)
+    if days is None:
+        return None
+    if abs(days) * 24 * 60 < 1:
+        return "less than a minute"
+    if abs(days) < 1:
+        return duration(days * 24 * 60)
+    whole = round(days)
+    return f"{whole} day" if abs(whole) == 1 else f"{whole} days"
+
+
 def front_matter_value(value: Any) -> Markup:
     """A front-matter value: HTML-escaped, because themes print `title` and `description` into the page unescaped
     (MkDocs' theme templates do not autoescape), then JSON-encoded, which is valid YAML."""
@@ -199,7 +231,7 @@ def front_matter_value(value: Any) -> Markup:
 
 def _html_escaped(value: Any) -> Any:
     if isinstance(value, str):
-        return html.escape(value, quote=True)
+        return html.escape(str(value), quote=True)  # str(): a Markup's replace() would escape the entities again
     if isinstance(value, list | tuple):
         return [_html_escaped(item) for item in value]
     return value
@@ -237,11 +269,11 @@ def nearest_minute(moment: datetime) -> datetime:
     return utc.astimezone(zone) if zone is not None else utc
 
 
-def status_mark(status: str) -> Markup:
+def status_mark(status: str, words: str | None = None) -> Markup:
     """A status as the pages show it: a mark coloured as the uptime strip colours that level (the style sheet
     templates/public/theme/assets/uptime.css holds the colours; the mark is hidden from screen readers), then
-    its words."""
-    words = html.escape(status.replace("_", " ").capitalize())
+    its words (`words`: in the public site's language, render/i18n.status_mark)."""
+    words = html.escape(words if words is not None else status.replace("_", " ").capitalize())
     return Markup(
         f'<span class="ikb-status" data-status="{html.escape(status)}"><span class="ikb-status-mark"'
         f' aria-hidden="true">&#9679;</span> {words}</span>'
@@ -331,6 +363,8 @@ def markdown_environment() -> Environment:
         "when": when,
         "day": day,
         "duration": duration,
+        "age": age,
+        "url_or_text": url_or_text,
         "label": label,
         "fm": front_matter_value,
         "percent": percent,
@@ -343,10 +377,13 @@ def markdown_environment() -> Environment:
         "quantity": quantity,
         "html": html_text,
     }
-    from generator.render.charts import uptime_day_items  # charts imports this module
+    from generator.render.charts import uptime_day_items  # charts and i18n import this module
+    from generator.render.i18n import ENGLISH, install_language
 
     globals_ = {"link": link, "url_link": url_link, "uptime_strip": uptime_strip, "uptime_day_items": uptime_day_items}
-    return template_environment(finalize, filters, globals_)  # uptime_*: templates/public/_uptime.md.j2
+    env = template_environment(finalize, filters, globals_)  # uptime_*: templates/public/_uptime.md.j2
+    install_language(env, ENGLISH)  # the public templates' gettext (`_()`), English: render/i18n.py
+    return env
 
 
 @cache

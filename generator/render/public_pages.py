@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import PackageLoader, StrictUndefined
 
 from generator.analyze.report import MonthlyReport, ReportIncident, availability_windows
 from generator.analyze.status import (
@@ -31,7 +31,15 @@ from generator.analyze.uptime import UptimeStrip, recent_strip
 from generator.config import Settings
 from generator.model import utc_timestamp
 from generator.public import PublicIncident, PublicMaintenance, PublicModel, PublicService, PublicUpdate
-from generator.render.markdown import markdown_environment
+from generator.render.i18n import (
+    ENGLISH,
+    capital_word,
+    config_environment,
+    feed_wording,
+    month_and_year,
+    page_environment,
+    report_lede,
+)
 from generator.render.statuspage_api import api_files
 
 RECENT_COUNT = 10
@@ -39,17 +47,14 @@ RECENT_COUNT = 10
 PUBLIC_HOOKS = Path(__file__).resolve().parent.parent / "templates" / "public" / "hooks.py"
 
 
-def month_name(report: MonthlyReport) -> str:
-    return report.first_day.strftime("%B %Y")
+def month_name(report: MonthlyReport, language: str = ENGLISH) -> str:
+    return month_and_year(report.first_day, language)
 
 
-def lede(report: MonthlyReport, company: str) -> str:
+def lede(report: MonthlyReport, company: str, language: str = ENGLISH) -> str:
+    """The report's first sentence: In October 2026 we had 2 incidents that affected customers."""
     count = len(report.incidents) + len(report.without_downtime)
-    when = f"So far in {month_name(report)}" if not report.complete else f"In {month_name(report)}"
-    subject = "we" if company == "We" else company
-    what = "no incidents" if count == 0 else ("1 incident" if count == 1 else f"{count} incidents")
-    tense = "had" if report.complete else ("have had" if subject == "we" else "has had")
-    return f"{when} {subject} {tense} {what} that affected customers."
+    return report_lede(month_name(report, language), count, company, report.complete, language)
 
 
 def render_reports(
@@ -58,31 +63,36 @@ def render_reports(
     company: str,
     incident_base: str,
     searchable: bool = True,
+    language: str = ENGLISH,
 ) -> dict[str, str]:
-    """`reports/<month>.md` and `reports/index.md`.
+    """`reports/<month>.md` and `reports/index.md`, in `language` (the internal site's are English).
 
     Not `searchable` on the internal site: there a report restates the summaries of post-mortems that are
     indexed themselves, so indexing it would double every hit and half the search index.
     """
     pages: dict[str, str] = {}
     for report in reports:
-        pages.update(render_report(report, company=company, incident_base=incident_base, searchable=searchable))
-    pages.update(render_report_archive([archive_entry(r) for r in reports]))
+        pages.update(
+            render_report(
+                report, company=company, incident_base=incident_base, searchable=searchable, language=language
+            )
+        )
+    pages.update(render_report_archive([archive_entry(r, language) for r in reports], language))
     return pages
 
 
 def render_report(
-    report: MonthlyReport, *, company: str, incident_base: str, searchable: bool = True
+    report: MonthlyReport, *, company: str, incident_base: str, searchable: bool = True, language: str = ENGLISH
 ) -> dict[str, str]:
     """One month's `reports/<month>.md` (see render_reports); its 90-day strips are HTML in the page."""
     pages: dict[str, str] = {}
     pages[f"reports/{report.month}.md"] = (
-        markdown_environment()
+        page_environment(language)
         .get_template("public/report.md.j2")
         .render(
             report=report,
-            month_name=month_name(report),
-            lede=lede(report, company),
+            month_name=month_name(report, language),
+            lede=lede(report, company, language),
             incident_base=incident_base,
             searchable=searchable,
         )
@@ -102,31 +112,30 @@ class ArchiveEntry:
     lowest_availability: float  # of its services
 
 
-def archive_entry(report: MonthlyReport) -> ArchiveEntry:
+def archive_entry(report: MonthlyReport, language: str = ENGLISH) -> ArchiveEntry:
     return ArchiveEntry(
         month=report.month,
-        name=month_name(report),
+        name=month_name(report, language),
         complete=report.complete,
         incidents=len(report.incidents),
         lowest_availability=report.lowest_availability,
     )
 
 
-def render_report_archive(entries: list[ArchiveEntry]) -> dict[str, str]:
+def render_report_archive(entries: list[ArchiveEntry], language: str = ENGLISH) -> dict[str, str]:
     """`reports/index.md`: every month, newest first, with its lowest service availability."""
     newest_first = sorted(entries, key=lambda e: e.month, reverse=True)
-    return {
-        "reports/index.md": markdown_environment().get_template("public/archive.md.j2").render(reports=newest_first)
-    }
+    template = page_environment(language).get_template("public/archive.md.j2")
+    return {"reports/index.md": template.render(reports=newest_first)}
 
 
 def render_public_site(
     model: PublicModel, reports: list[MonthlyReport], settings: Settings, cutoff: datetime
 ) -> dict[str, str]:
-    """Every file of the public site's docs folder."""
-    env = markdown_environment()
+    """Every file of the public site's docs folder, its wording in the settings' language."""
+    env = page_environment(settings.language)
     zone = settings.zone
-    pages = render_reports(reports, company=settings.company, incident_base="../history/")
+    pages = render_reports(reports, company=settings.company, incident_base="../history/", language=settings.language)
     status = current_status(model, cutoff)
     newest_first = sorted(model.incidents, key=lambda i: (i.first_impact, i.id), reverse=True)
     local = _localised(model, zone)
@@ -209,11 +218,12 @@ def maintenance_calendar(items: tuple[PublicMaintenance, ...], settings: Setting
     subscribe to. UIDs come from the record ids, so an event stays the same event when it is rescheduled."""
     from icalendar import Calendar, Event
 
+    wording = feed_wording(settings.language)
     calendar = Calendar()
     calendar.add("prodid", "-//incidentkb//maintenance//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", f"{settings.site_name}: planned maintenance")
+    calendar.add("x-wr-calname", wording["calendar"] % {"site": settings.site_name})
     host = urlsplit(settings.public_url).hostname or "incidentkb"
     for item in items:
         start = item.start
@@ -231,7 +241,7 @@ def maintenance_calendar(items: tuple[PublicMaintenance, ...], settings: Setting
             event.add("description", item.summary)
         event.add("url", f"{settings.public_url}history/{item.id}/")
         event.add("status", "CONFIRMED")
-        event.add("categories", ["Maintenance"])
+        event.add("categories", [wording["category"]])
         calendar.add_component(event)
     return calendar.to_ical().decode("utf-8")
 
@@ -322,29 +332,36 @@ def _feed_pair(
     from feedgen.feed import FeedGenerator
 
     base = settings.public_url
+    wording = feed_wording(settings.language)
     feed = FeedGenerator()
     feed.id(base if atom_path == "feed.xml" else base + atom_path)
     feed.title(title)
-    feed.subtitle("Incidents, planned maintenance and their updates")
+    feed.subtitle(wording["subtitle"])
     feed.author({"name": settings.site_name})
     feed.link(href=base, rel="alternate")
     feed.link(href=base + atom_path, rel="self", type="application/atom+xml")
-    feed.language("en")
+    feed.language(settings.language)
     newest = entries[:FEED_ENTRIES]
     feed.updated((newest[0][1].at if newest else cutoff).astimezone(UTC))
     for item, update in reversed(newest):  # feedgen lists the last added first
         entry = feed.add_entry()
         entry.id(entry_id(settings, item.id, update.at))
         entry.guid(entry_id(settings, item.id, update.at), permalink=False)
-        entry.title(f"{item.title}: {update.status}")
+        entry.title(wording["entry"] % {"title": item.title, "status": _feed_status(update.status, settings.language)})
         entry.link(href=f"{base}history/{item.id}/", rel="alternate")
         entry.published(update.at.astimezone(UTC))
         entry.updated(update.at.astimezone(UTC))
         entry.description(update.message)
     atom = _zulu(feed.atom_str(pretty=True).decode("utf-8"))
     feed.link(href=base + rss_path, rel="self", type="application/rss+xml", replace=True)
-    feed.description("Incidents, planned maintenance and their updates")
+    feed.description(wording["subtitle"])
     return {atom_path: atom, rss_path: feed.rss_str(pretty=True).decode("utf-8")}
+
+
+def _feed_status(status: str, language: str) -> str:
+    """An update's status in an entry's title: in English the value as written (in_progress), as the feeds have
+    always had it and readers may filter on; in another language its words."""
+    return status if language == ENGLISH else capital_word(status, language) or status
 
 
 def _status(
@@ -404,10 +421,13 @@ def _status(
     }
 
 
-def public_mkdocs_config(settings: Settings, docs_dir: str, site_dir: str) -> str:
+def public_mkdocs_config(settings: Settings, docs_dir: str, site_dir: str, hooks: str = str(PUBLIC_HOOKS)) -> str:
     """The public site's mkdocs.yml. Every value from the settings is a double-quoted YAML scalar that reads back
-    exactly as written; the site name is HTML-escaped by the hook module beside the template (hooks.py)."""
-    env = Environment(loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False)
+    exactly as written; the site name is HTML-escaped by the hook module beside the template (hooks.py), whose
+    folder also holds the theme folder (`hooks` relative to the configuration for a self-contained project)."""
+    env = config_environment(
+        settings.language, loader=PackageLoader("generator", "templates"), undefined=StrictUndefined, autoescape=False
+    )
     quoted = {
         key: yaml_string(value)
         for key, value in {
@@ -415,10 +435,10 @@ def public_mkdocs_config(settings: Settings, docs_dir: str, site_dir: str) -> st
             "site_url": settings.public_url,
             "docs_dir": docs_dir,
             "site_dir": site_dir,
-            "hooks": str(PUBLIC_HOOKS),
+            "hooks": hooks,
         }.items()
     }
-    return env.get_template("public/mkdocs.yml.j2").render(**quoted)
+    return env.get_template("public/mkdocs.yml.j2").render(language=settings.language, **quoted)
 
 
 def yaml_string(value: str) -> str:
