@@ -301,4 +301,4 @@ def test_the_internal_site_shows_an_unassessed_window_as_not_assessed(kb: KB, tm
     ), page
     chart = (out / "assets" / "charts" / "INC-2026-017-timeline.svg").read_text(encoding="utf-8")
     assert "Impact: api not assessed (ongoing)." in chart
-    assert "<title>api: not assessed</title>" in chart
+    assert "<title>api: not assessed, " in chart  # the window's tooltip: its service, level and times

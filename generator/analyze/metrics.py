@@ -1,7 +1,7 @@
 """Response metrics: durations computed from the phase timestamps, summarised as median and p90.
 
 Incident durations are skewed (a few long outages), so means mislead; we report the median and the 90th
-percentile, each with the number of incidents it is computed from.
+percentile, each with the number of incidents it is computed from. A p90 needs P90_MIN_INCIDENTS of them.
 """
 
 from __future__ import annotations
@@ -55,18 +55,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+# Below ten values the 90th percentile is an interpolation between the two largest (with 2, it is 90% of the way
+# to the maximum): it describes one incident, not a tail. From ten on, at least one value lies above it.
+P90_MIN_INCIDENTS = 10
+
+
 @dataclass(frozen=True)
 class Summary:
     count: int
     median: float | None
-    p90: float | None
+    p90: float | None  # None with fewer than P90_MIN_INCIDENTS values
+
+    @property
+    def p90_minimum(self) -> int:
+        return P90_MIN_INCIDENTS
 
 
 def summarise(values: Iterable[float | None]) -> Summary:
     known = [v for v in values if v is not None]
     if not known:
         return Summary(0, None, None)
-    return Summary(len(known), percentile(known, 50), percentile(known, 90))
+    p90 = percentile(known, 90) if len(known) >= P90_MIN_INCIDENTS else None
+    return Summary(len(known), percentile(known, 50), p90)
 
 
 @dataclass(frozen=True)
@@ -190,7 +200,8 @@ class MetricsAnalysis:
     ages: list[DefectAge]
     median_age_days: float | None
     regression: RegressionShare
-    mitigate_by_severity: tuple[Bar, ...]  # median minutes to mitigate (0 where unknown)
+    detect_by_severity: tuple[tuple[str, Summary], ...]  # each severity's time to detect
+    mitigate_by_severity: tuple[tuple[str, Summary], ...]  # each severity's time to mitigate
     incidents_per_month: tuple[Bar, ...]  # unplanned incidents started in each month
 
 
@@ -205,8 +216,7 @@ def metrics_analysis(incidents: Iterable[Incident]) -> MetricsAnalysis:
         ages=ages,
         median_age_days=percentile([a.days for a in ages], 50) if ages else None,
         regression=regression_share(incidents),
-        mitigate_by_severity=tuple(
-            Bar(row.group, row.metrics["time_to_mitigate"].median or 0.0) for row in severity_rows
-        ),
+        detect_by_severity=tuple((row.group, row.metrics["time_to_detect"]) for row in severity_rows),
+        mitigate_by_severity=tuple((row.group, row.metrics["time_to_mitigate"]) for row in severity_rows),
         incidents_per_month=tuple(Bar(c.month, float(c.by_kind.get("incident", 0))) for c in counts),
     )

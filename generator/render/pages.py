@@ -9,12 +9,12 @@ it names the pages, links them and hands the facts to the templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 
 from generator import workers
 from generator.analyze import lessons, metrics, postmortems
-from generator.analyze.internal import InternalAnalysis
+from generator.analyze.internal import UNKNOWN_MONTH, InternalAnalysis
 from generator.render import charts
 from generator.render.markdown import Trusted, markdown_environment
 
@@ -69,20 +69,37 @@ def render_postmortems(facts: Iterable[postmortems.PostmortemFacts], cutoff: dat
 def _postmortem(env, facts: postmortems.PostmortemFacts, cutoff: datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     incident = facts.incident
     pages: dict[str, str] = {}
-    timeline_svg = charts.phase_timeline(incident, cutoff)
-    fishbone_svg = charts.fishbone(incident, facts.contributing_factors)
-    if timeline_svg:
-        pages[f"{CHART_DIR}/{incident.id}-timeline.svg"] = timeline_svg
-    if fishbone_svg:
-        pages[f"{CHART_DIR}/{incident.id}-fishbone.svg"] = fishbone_svg
+    timeline_chart = _chart_files(
+        pages, f"{incident.id}-timeline", lambda width: charts.phase_timeline(incident, cutoff, width)
+    )
+    fishbone_chart = _chart_files(
+        pages, f"{incident.id}-fishbone", lambda width: charts.fishbone(incident, facts.contributing_factors, width)
+    )
     pages[f"incidents/{incident.id}.md"] = env.get_template("site/postmortem.md.j2").render(
         incident=incident,
         facts=facts,
         tag_pages={t: "../lessons/" + group_page("by-tag", t) for t in incident.tags},
-        timeline_chart=f"../{CHART_DIR}/{incident.id}-timeline.svg" if timeline_svg else None,
-        fishbone_chart=f"../{CHART_DIR}/{incident.id}-fishbone.svg" if fishbone_svg else None,
+        timeline_chart=timeline_chart,
+        fishbone_chart=fishbone_chart,
+        cutoff=cutoff,  # what an ongoing incident's missing times are "as of"
     )
     return pages
+
+
+def _chart_files(
+    pages: dict[str, str], name: str, draw: Callable[[float], str | None], prefix: str = "../"
+) -> dict[str, str] | None:
+    """A chart drawn at each of its widths into `pages` ({name}.svg, {name}-narrow.svg); the paths a page links
+    them by, or None when there is nothing to draw."""
+    paths = {}
+    for variant, width in charts.WIDTHS.items():
+        svg = draw(width)
+        if svg is None:
+            return None
+        file = f"{CHART_DIR}/{name}.svg" if variant == "wide" else f"{CHART_DIR}/{name}-{variant}.svg"
+        pages[file] = svg
+        paths[variant] = prefix + file
+    return paths
 
 
 def _lessons(env, analysis: InternalAnalysis) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -127,36 +144,48 @@ def group_page(view_slug: str, key: str) -> str:
 
 
 def _incident_indexes(env, analysis: InternalAnalysis) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The incidents index, which links every month, and a page per month listing its incidents: every
+    post-mortem is reachable from the index (tests/test_site_content.py follows the links)."""
+    months = analysis.months  # newest first
+    template = env.get_template("site/incidents-month.md.j2")
     pages = {
-        f"incidents/{m.month}.md": env.get_template("site/incidents-month.md.j2").render(
-            month=m.month, incidents=m.incidents
+        f"incidents/{m.month}.md": template.render(
+            month=m.month,
+            incidents=m.incidents,
+            newer=months[index - 1].month if index > 0 else None,
+            older=months[index + 1].month if index + 1 < len(months) else None,
+            unknown_month=UNKNOWN_MONTH,
         )
-        for m in analysis.months
+        for index, m in enumerate(months)
     }
     pages["incidents/index.md"] = env.get_template("site/incidents-index.md.j2").render(
-        ongoing=analysis.ongoing, months=analysis.months
+        ongoing=analysis.ongoing, months=months, kinds=analysis.kinds, unknown_month=UNKNOWN_MONTH
     )
     return pages
 
 
 def _metrics(env, facts: metrics.MetricsAnalysis) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {
-        f"{CHART_DIR}/metrics-mitigate-by-severity.svg": charts.bar_chart(
-            "Median time to mitigate by severity",
-            "Median minutes from start to mitigation",
-            _bars(facts.mitigate_by_severity),
-            unit="minutes",
+    pages: dict[str, str] = {}
+    detect = _durations(facts.detect_by_severity)
+    mitigate = _durations(facts.mitigate_by_severity)
+    months = [(bar.label, round(bar.value)) for bar in facts.incidents_per_month]
+    chart_paths = {
+        "detect": _chart_files(
+            pages, "metrics-detect-by-severity", lambda w: charts.duration_chart("Time to detect", detect, w), ""
         ),
-        f"{CHART_DIR}/metrics-incidents-per-month.svg": charts.bar_chart(
-            "Incidents per month",
-            "Unplanned incidents started in each month",
-            _bars(facts.incidents_per_month),
-            unit="incidents",
+        "mitigate": _chart_files(
+            pages, "metrics-mitigate-by-severity", lambda w: charts.duration_chart("Time to mitigate", mitigate, w), ""
         ),
-        "metrics.md": env.get_template("site/metrics.md.j2").render(facts=facts, phase_metrics=metrics.PHASE_METRICS),
+        "per_month": _chart_files(
+            pages, "metrics-incidents-per-month", lambda w: charts.count_chart("Incidents per month", months, w), ""
+        ),
     }
+    pages["metrics.md"] = env.get_template("site/metrics.md.j2").render(
+        facts=facts, phase_metrics=metrics.PHASE_METRICS, charts=chart_paths, p90_minimum=metrics.P90_MIN_INCIDENTS
+    )
+    return pages
 
 
-def _bars(series: Sequence[metrics.Bar]) -> list[tuple[str, float, str]]:
-    """A chart series as bar_chart draws it: each bar's label, value and the value as printed on it."""
-    return [(bar.label, bar.value, f"{bar.value:.0f}") for bar in series]
+def _durations(series: Sequence[tuple[str, metrics.Summary]]) -> list[charts.DurationRow]:
+    """A severity series as duration_chart draws it: each group's median and p90 and how many incidents."""
+    return [charts.DurationRow(group, s.count, s.median, s.p90, s.p90_minimum) for group, s in series]
