@@ -828,10 +828,10 @@ def test_a_live_record_without_provenance_shows_no_banner(internal_site: Path) -
     assert "Provenance: live" in html_text(page(internal_site, "INC-2026-103"))
 
 
-def test_an_ongoing_record_reads_ongoing_and_not_yet(internal_site: Path) -> None:
+def test_an_ongoing_record_reads_ongoing_and_not_resolved_as_of_the_cut_off(internal_site: Path) -> None:
     markup = page(internal_site, "INC-2026-104")
     assert "Ongoing: identified" in html_text(markup)
-    assert table(markup, "Severity")[0]["Resolved"] == "not yet"
+    assert table(markup, "Severity")[0]["Resolved"] == "ongoing (not resolved as of 2026-11-23 12:00 UTC)"
 
 
 def test_approximate_and_date_only_times_and_durations_on_the_page(internal_site: Path) -> None:

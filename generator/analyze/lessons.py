@@ -191,11 +191,28 @@ class ClosedInYear:
 
 
 @dataclass(frozen=True)
+class ActionRow:
+    """An action item as a page lists it: with how late it is, so that an overdue item says so where it stands."""
+
+    item: ActionItem
+    days_overdue: int | None  # open and past its due date: whole days since the due date; else None
+
+
+def days_overdue(item: ActionItem, today: date) -> int | None:
+    return (today - item.due).days if item.due is not None and item.is_overdue(today) else None
+
+
+def action_rows(items: Iterable[ActionItem], today: date) -> tuple[ActionRow, ...]:
+    return tuple(ActionRow(item, days_overdue(item, today)) for item in items)
+
+
+@dataclass(frozen=True)
 class ActionTracker:
-    open: tuple[ActionItem, ...]
-    overdue: tuple[ActionItem, ...]
-    closed: tuple[ActionItem, ...]
-    recently_closed: tuple[ActionItem, ...]  # closed items dated in the last RECENTLY_CLOSED_DAYS, newest first
+    open: tuple[ActionRow, ...]  # every open item, overdue ones included (what the counts read)
+    overdue: tuple[ActionRow, ...]
+    pending: tuple[ActionRow, ...]  # open and not overdue: the open items not already listed as overdue
+    closed: tuple[ActionRow, ...]
+    recently_closed: tuple[ActionRow, ...]  # closed items dated in the last RECENTLY_CLOSED_DAYS, newest first
     closed_by_year: tuple[ClosedInYear, ...]  # every closed item, counted; each is also on its post-mortem
     by_owner: tuple[tuple[str, ActionCounts], ...]
     by_service: tuple[tuple[str, ActionCounts], ...]
@@ -225,10 +242,11 @@ def action_tracker(model: KnowledgeBaseModel, today: date) -> ActionTracker:
         for service in services_of[item.incident_id]:
             by_service[service].append(item)
     return ActionTracker(
-        tuple(open_items),
-        tuple(overdue),
-        tuple(closed),
-        tuple(reversed(recently_closed)),  # newest first
+        action_rows(open_items, today),
+        action_rows(overdue, today),
+        action_rows((a for a in open_items if not a.is_overdue(today)), today),
+        action_rows(closed, today),
+        action_rows(reversed(recently_closed), today),  # newest first
         _closed_by_year(closed, dated),
         tuple((owner, _count(by_owner[owner], today)) for owner in sorted(by_owner)),
         tuple((service, _count(by_service[service], today)) for service in sorted(by_service)),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from generator.analyze.lessons import ActionRow, action_rows
 from generator.analyze.metrics import durations, minutes_between
 from generator.model import (
     ContainmentAction,
@@ -263,6 +264,7 @@ class PostmortemFacts:
     lessons: Lessons
     compensation: Compensation | None
     evidence: tuple[Evidence, ...]
+    action_items: tuple[ActionRow, ...]  # each with how many days it is overdue at the cut-off
 
 
 def postmortem_facts(incident: Incident, cutoff: datetime) -> PostmortemFacts:
@@ -389,6 +391,7 @@ def postmortem_facts(incident: Incident, cutoff: datetime) -> PostmortemFacts:
         if compensation
         else None,
         evidence=tuple(Evidence(e["title"], e["url"], e.get("kind")) for e in record.get("evidence") or ()),
+        action_items=action_rows(incident.action_items, cutoff.date()),
     )
 
 

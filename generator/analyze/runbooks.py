@@ -4,9 +4,10 @@ service's recent availability."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
+from typing import Any
 
 from generator.analyze.availability import (
     MeasuredWindow,
@@ -16,6 +17,7 @@ from generator.analyze.availability import (
     month_bounds,
     service_month,
 )
+from generator.analyze.lessons import ActionRow, action_rows
 from generator.analyze.metrics import minutes_between
 from generator.analyze.postmortems import Provenance, provenance_of
 from generator.model import ActionItem, ContainmentAction, Incident, KnowledgeBaseModel, Service
@@ -122,6 +124,27 @@ def recent_availability(
 
 
 @dataclass(frozen=True)
+class Lever:
+    """A containment lever as the runbook shows it: what it does in words (`how`), then the command alone."""
+
+    kind: str
+    name: str
+    how: str
+    command: str | None  # exactly what to paste into a shell; None for a manual step or an older record
+    minutes_to_effect: float
+    side_effects: str | None
+
+
+def levers(record: Mapping[str, Any]) -> tuple[Lever, ...]:
+    """The record's containment levers, fastest first (ties by name)."""
+    found = (
+        Lever(c["kind"], c["name"], c["how"], c.get("command"), c["minutes_to_effect"], c.get("side_effects"))
+        for c in record.get("containment_levers") or ()
+    )
+    return tuple(sorted(found, key=lambda lever: (lever.minutes_to_effect, lever.name)))
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     title: str
     command: str | None
@@ -149,6 +172,7 @@ class Runbook:
     service: Service
     provenance: Provenance
     tags: tuple[str, ...]
+    levers: tuple[Lever, ...]  # fastest first
     diagnostics: tuple[Diagnostic, ...]
     dashboards: tuple[Dashboard, ...]
     escalation: tuple[Contact, ...]
@@ -157,7 +181,7 @@ class Runbook:
     blast_radius: tuple[str, ...]
     suite: tuple[SmokeTest, ...]
     failure_modes: tuple[FailureMode, ...]
-    open_items: tuple[ActionItem, ...]
+    open_items: tuple[ActionRow, ...]  # each with how many days it is overdue
     availability: tuple[ServiceMonth, ...]  # its recent months, newest first
 
 
@@ -167,13 +191,18 @@ def ongoing_incidents(model: KnowledgeBaseModel) -> tuple[Incident, ...]:
 
 
 def runbook(
-    model: KnowledgeBaseModel, service: Service, ongoing: Sequence[Incident], availability: Sequence[ServiceMonth]
+    model: KnowledgeBaseModel,
+    service: Service,
+    ongoing: Sequence[Incident],
+    availability: Sequence[ServiceMonth],
+    today: date,
 ) -> Runbook:
     record = service.record
     return Runbook(
         service=service,
         provenance=provenance_of(record.get("provenance") or {}),
         tags=tuple(record.get("tags") or ()),
+        levers=levers(record),
         diagnostics=tuple(
             Diagnostic(d["title"], d.get("command"), d.get("expect")) for d in record.get("diagnostics") or ()
         ),
@@ -186,6 +215,6 @@ def runbook(
         blast_radius=dependents_of(model, service.id),
         suite=smoke_suite(model, service.id),
         failure_modes=failure_modes(model, service.id),
-        open_items=open_action_items(model, service.id),
+        open_items=action_rows(open_action_items(model, service.id), today),
         availability=tuple(availability),
     )
