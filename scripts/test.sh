@@ -5,7 +5,8 @@
 # dependency; it installs the exact versions pinned in constraints.txt (refresh with `bash scripts/lock.sh`).
 # Also installs, when missing: Debian's chromium (browser tests), shellcheck (the workflow's lint) and Node.js
 # with npm (the YAML language server of the editor tests, pinned in tests/lsp/package-lock.json, and Atlassian's
-# Statuspage widget, pinned in tests/widget/package-lock.json).
+# Statuspage widget, pinned in tests/widget/package-lock.json, and Deque's axe-core for the accessibility
+# checks, pinned in tests/axe/package-lock.json).
 # Arguments go to pytest, e.g. `bash scripts/test.sh tests/test_rules.py -x`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,6 +33,7 @@ export PATH="$venv/bin:$PATH"
 
 npm ci --prefix tests/lsp --no-audit --no-fund --silent
 npm ci --prefix tests/widget --no-audit --no-fund --silent --ignore-scripts
+npm ci --prefix tests/axe --no-audit --no-fund --silent
 npm ci --prefix tests/teams --no-audit --no-fund --silent --ignore-scripts
 python -m ruff check .
 python -m ruff format --check .
