@@ -19,8 +19,9 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, CombinedEvent, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
-from generator.findings import Finding, InvalidRecordsError, Severity, format_text, has_errors
+from generator.findings import BuildError, Finding, InvalidRecordsError, Severity, format_text, has_errors
 from generator.plain_text import PlainTextExtension
+from generator.search_index import index_site, page_search
 
 log = get_plugin_logger(__name__)
 
@@ -29,10 +30,17 @@ log = get_plugin_logger(__name__)
 DETAIL_PREFIXES = ("incidents/", "runbooks/", "lessons/", "reports/", "assets/")
 
 
+SEARCH_ENGINES = ("pagefind", "material")
+
+
 class IncidentKBConfig(Config):
     root = c.Optional(c.Type(str))  # the knowledge base folder; default: the folder of mkdocs.yml
     # RFC 3339 cut-off for ongoing incidents; default: now. Unquoted in mkdocs.yml, YAML reads it as a datetime.
     as_of = c.Optional(c.Type((str, datetime)))  # type: ignore[arg-type]
+    # pagefind: every word of the post-mortems, runbooks, lessons and guide pages, searched with Pagefind (its
+    # index is made after the build, generator/search_index.py). material: Material's own search, which indexes
+    # only the titles and summaries of post-mortems (kept for comparison: benchmarks/bench_search.py).
+    search = c.Choice(SEARCH_ENGINES, default="pagefind")
 
 
 @dataclass
@@ -79,7 +87,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         config.markdown_extensions.append(PlainTextExtension())
         if STYLE_SHEET not in config.extra_css:
             config.extra_css.append(STYLE_SHEET)  # the uptime strips of the monthly reports
-        add_site_theme(config)
+        add_site_theme(config, pagefind=self.config.search == "pagefind")
         return config
 
     def on_files(self, files: Files, /, *, config: Any) -> Files:
@@ -95,14 +103,23 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
             files.append(File.generated(config, STYLE_SHEET, content=STYLE_SHEET_TEXT))
         return files
 
-    # The search plugin parses each page's HTML to index its sections. A post-mortem indexes only its title and
-    # summary and marks every later section data-search-exclude, yet those sections are five sixths of its HTML:
-    # the search plugin is shown only the part it indexes, and the page gets the rest back before its template
-    # is rendered. The index is the same (tests/test_site_build.py compares both). Generated pages only, whose
-    # headings are all top-level (a heading nested in a block would send later text back to an earlier section).
+    # With Pagefind (the default), the theme marks what Pagefind indexes (main.html reads page.meta["pagefind"]) and
+    # Material's search plugin skips the generated pages: their parse and their share of an index no one reads.
+    # With `search: material`, the search plugin parses each page's HTML to index its sections. A post-mortem
+    # indexes only its title and summary and marks every later section data-search-exclude, yet those sections are
+    # five sixths of its HTML: the search plugin is shown only the part it indexes, and the page gets the rest back
+    # before its template is rendered. The index is the same (tests/test_parallel_build.py compares both).
+    # Generated pages only, whose headings are all top-level (a heading nested in a block would send later text
+    # back to an earlier section).
     @event_priority(100)  # before the search plugin (0)
     def _show_search_its_part(self, context: Any, /, *, page: Any, config: Any, nav: Any) -> Any:
-        cut = unsearched_tail(page.content or "") if page.file.generated_by else None
+        generated = page.file.generated_by is not None
+        if self.config.search == "pagefind":
+            page.meta["pagefind"] = page_search(page.file.src_uri, page.meta, generated=generated)
+            if generated:
+                page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+                return context
+        cut = unsearched_tail(page.content or "") if generated else None
         if cut is not None:
             self._held = (page, page.content[cut:])
             page.content = page.content[:cut]
@@ -117,17 +134,18 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
 
     on_page_context = CombinedEvent(_show_search_its_part, _give_the_page_its_tail)
 
-    # In a preview of invalid records, every page, the 404 page too, starts with the findings.
-    def on_post_page(self, output: str, /, *, page: Any, config: Any) -> str:
-        return self._with_findings(output)
+    # In a preview of invalid records, every page, the 404 page too, starts with the findings: `incidentkb serve`
+    # adds them to each page as it sends it (generator/serve.py), so that the built site stays the last valid one.
 
-    def on_post_template(self, output_content: str, /, *, template_name: str, config: Any) -> str:
-        return self._with_findings(output_content) if template_name.endswith(".html") else output_content
-
-    def _with_findings(self, output: str) -> str:
-        if self.preview is None or not self.preview.invalid:
-            return output
-        return with_banner(output, findings_banner(self.preview.findings, shown=self.preview.pages is not None))
+    # The site is still the build's staging folder here (generator/site.py): a failed index fails the build.
+    def on_post_build(self, *, config: Any) -> None:
+        if self.config.search != "pagefind":
+            return
+        try:
+            summary = index_site(Path(config["site_dir"]))
+        except BuildError as exc:
+            raise PluginError(str(exc)) from None
+        log.info("search: Pagefind indexed %d pages (%.1f MB)", summary.pages, summary.bytes / 1e6)
 
     def on_serve(self, server: Any, /, *, config: Any, builder: Any) -> Any:
         from generator.settings import SETTINGS_FILE
@@ -190,19 +208,35 @@ NO_VALID_VERSION = (files("generator") / "templates" / "serve" / "no-valid-versi
 _OPENING = (re.compile(r"<article\b[^>]*>"), re.compile(r"<body\b[^>]*>"))
 
 
-# The internal site's theme additions: templates/site/theme (main.html, assets/site.css).
+# The internal site's theme additions: templates/site/theme (main.html, assets/site.css, assets/site.js).
 SITE_THEME = Path(str(files("generator") / "templates" / "site" / "theme"))
+# With Pagefind, its search box replaces Material's (theme/pagefind/partials/search.html), with its own script and
+# style sheet (theme/assets/search.*).
+PAGEFIND_THEME = SITE_THEME / "pagefind"
+PAGEFIND_ASSETS = ("assets/search.css", "assets/search.js")
 SITE_STYLE_SHEET = "assets/site.css"
+SITE_SCRIPT = "assets/site.js"  # labels table cells with their column headers (stacked tables on a phone)
 
 
-def add_site_theme(config: Any) -> None:
-    """Put the internal site's theme folder after the knowledge base's own custom_dir (its overrides still win) and
-    before Material's, and its style sheet on every page. MkDocs copies the folder's assets into the site."""
+def add_site_theme(config: Any, *, pagefind: bool = True) -> None:
+    """Put the internal site's theme folder (and, with Pagefind, its search box) after the knowledge base's own
+    custom_dir (its overrides still win) and before Material's, and its style sheet and script on every page. MkDocs
+    copies the folders' assets into the site."""
     dirs = config.theme.dirs
-    if str(SITE_THEME) not in dirs:
-        dirs.insert(1 if config.theme.custom_dir else 0, str(SITE_THEME))
+    ours = [str(SITE_THEME), *([str(PAGEFIND_THEME)] if pagefind else [])]
+    for position, folder in enumerate(ours, start=1 if config.theme.custom_dir else 0):
+        if folder not in dirs:
+            dirs.insert(position, folder)
     if SITE_STYLE_SHEET not in config.extra_css:
         config.extra_css.append(SITE_STYLE_SHEET)
+    if SITE_SCRIPT not in map(str, config.extra_javascript):
+        config.extra_javascript.append(SITE_SCRIPT)
+    if pagefind:
+        style, script = PAGEFIND_ASSETS
+        if style not in config.extra_css:
+            config.extra_css.append(style)
+        if script not in map(str, config.extra_javascript):
+            config.extra_javascript.append(script)
 
 
 def findings_banner(findings: list[Finding], *, shown: bool) -> str:

@@ -756,6 +756,13 @@ def tree_digest(root: Path, exclude: Callable[[str], bool] = lambda _: False) ->
     return digest
 
 
+def unstable_search_file(rel: str) -> bool:
+    """A file of the Pagefind bundle that differs between two runs on the same pages (the word, filter and meta
+    indexes: Pagefind's issue 638); the page fragments, where the text is, are byte for byte the same."""
+    folder, _, rest = rel.partition("/")  # a folder comes as "pagefind/fragment" or "pagefind/fragment/"
+    return folder == "pagefind" and rest not in ("", "fragment", "fragment/") and not rest.startswith("fragment/")
+
+
 def write_record(path: Path, data: dict[str, Any]) -> Path:
     """A record as YAML. JSON is YAML (1.2), and quoting every string keeps `yes` or `12:30` strings."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -1542,6 +1549,7 @@ def write_canary_kb(root: Path) -> CanaryKB:
         "report:\n  timezone: UTC\n"
         "  weights: {major_outage: 1.0, partial_outage: 0.3, degraded_performance: 0.0}\n"
         "public:\n  site_name: Example status\n  site_url: https://status.example.com/\n  company: Example\n"
+        "  language: en\n"
     )
 
     services = {

@@ -1,0 +1,174 @@
+"""Publish: the internal site's full-text search index, made by Pagefind from the built HTML.
+
+Pagefind (`pagefind[bin]` on PyPI: the Python package ships the binary) reads the site's HTML and writes
+`pagefind/` into it: a WebAssembly search, an index split into chunks by word, and one fragment per page. A query
+fetches only the chunks of its words and the fragments of the results it shows, so what a search costs does not
+grow with the site, as Material's search (one index of every page, fetched whole before the first result) does.
+
+Which pages are indexed, and with which filters, is decided here (`page_search`) and written into each page by
+the theme (templates/site/theme/main.html: data-pagefind-body and data-pagefind-filter); `index_site` runs the
+indexer on a built site, before the site goes live (the incidentkb plugin calls it in on_post_build, when the
+site is still the build's staging folder, so a failed index fails the build and no site goes live without one).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.findings import BuildError
+
+BUNDLE = "pagefind"  # the index's folder inside the site
+# Boilerplate inside an indexed page's content: heading permalinks (¶) and Material's code-copy buttons.
+IGNORED = ".headerlink, .md-clipboard, .md-source-file"
+_UNUSED_BUNDLE_FILES = ("pagefind-ui.*", "pagefind-modular-ui.*", "pagefind-component-ui.*", "pagefind-highlight.js")
+_INDEX_TIMEOUT_SECONDS = 1800  # 10,000 incidents take about a minute; a hung indexer must not hang the build
+
+# Where the generated pages that are searched live, and what they are called in the `section` filter. Lists and
+# tables of other pages (incident and month lists, the tracker, metrics, reports, the home page) only repeat
+# the titles of post-mortems, so they are left out: a search lists each incident once, by its own page.
+POSTMORTEM = re.compile(r"incidents/(INC-(\d{4})-\d+)\.md")
+RUNBOOK = re.compile(r"runbooks/(?!index\.md$)[^/]+\.md")
+LESSONS = re.compile(r"lessons/.+\.md")
+
+
+@dataclass(frozen=True)
+class PageSearch:
+    """How one page is indexed: its filters (name -> values) and, for a post-mortem, its incident id."""
+
+    filters: dict[str, list[str]]
+    incident_id: str | None = None
+
+
+def page_search(path: str, meta: dict[str, Any], *, generated: bool) -> PageSearch | None:
+    """How the page at `path` (its source path, e.g. incidents/INC-2026-005.md) with front matter `meta` is
+    indexed, or None if it is not. Authored pages (the guide) are searched too."""
+    if not generated:
+        return PageSearch({"section": ["Guide"]})
+    if match := POSTMORTEM.fullmatch(path):
+        filters = {
+            "section": ["Post-mortem"],
+            "service": _values(meta.get("service")),
+            "severity": [_label(meta.get("severity")) or "not assessed"],
+            "kind": _values(meta.get("kind")),
+            "year": [match.group(2)],
+            "tag": _values(meta.get("tags")),
+        }
+        return PageSearch({k: v for k, v in filters.items() if v}, incident_id=match.group(1))
+    if RUNBOOK.fullmatch(path):
+        filters = {"section": ["Runbook"], "service": _values(meta.get("service")), "tag": _values(meta.get("tags"))}
+        return PageSearch({k: v for k, v in filters.items() if v})
+    if LESSONS.fullmatch(path):
+        return PageSearch({"section": ["Lessons"]})
+    return None
+
+
+def _values(value: object) -> list[str]:
+    items = value if isinstance(value, list | tuple) else [] if value is None else [value]
+    return [label for item in items if (label := _label(item))]
+
+
+def _label(value: object) -> str:
+    return "" if value is None else str(value).replace("_", " ").strip()
+
+
+@dataclass(frozen=True)
+class IndexSummary:
+    pages: int  # how many pages Pagefind indexed
+    bytes: int  # the size of the bundle folder
+    files: int
+
+
+def index_site(site_dir: Path) -> IndexSummary:
+    """Index the built site in `site_dir` (into site_dir/pagefind). BuildError, with Pagefind's own message, if the
+    indexer is missing, fails, or indexes no page (the theme then did not mark any, and search would be empty)."""
+    executable = _executable()
+    shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)
+    # Inside the site: a build that is killed meanwhile throws it away with its staging folder.
+    with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=site_dir) as scratch:
+        if not _copy_searched_pages(site_dir, Path(scratch)):
+            raise BuildError(f"the search index (Pagefind): no page of {site_dir} is marked data-pagefind-body")
+        output = _run_indexer(executable, Path(scratch), site_dir / BUNDLE)
+    pages = _indexed_pages(output)
+    if not pages:
+        raise BuildError(f"the search index (Pagefind) indexed no page of {site_dir}:\n{output.strip()[-2000:]}")
+    bundle = [p for p in (site_dir / BUNDLE).rglob("*") if p.is_file()]
+    return IndexSummary(pages=pages, bytes=sum(p.stat().st_size for p in bundle), files=len(bundle))
+
+
+# The minified HTML leaves out optional end tags (</td>, </li>, </p>) and the spaces between cells, and Pagefind
+# ends a word only at an end tag or a space: "SEV2<td>resolved" would be one word. The indexer reads a copy with
+# a space before each such opening tag; the site keeps its smaller pages.
+_SCRATCH = ".search-copy-"
+_BLOCK_START = re.compile(r"<(?=(?:td|th|tr|li|dt|dd|p|h[1-6]|div|section|figcaption|caption)[\s>])")
+
+
+def _copy_searched_pages(site_dir: Path, scratch: Path) -> int:
+    """Copy the pages the theme marked for search into `scratch`, spaced as _BLOCK_START says; how many."""
+    copied = 0
+    for folder, subfolders, names in os.walk(site_dir):
+        subfolders[:] = [s for s in subfolders if not s.startswith(_SCRATCH)]
+        for name in names:
+            if not name.endswith(".html"):
+                continue
+            source = Path(folder) / name
+            text = source.read_text(encoding="utf-8")
+            if "data-pagefind-body" not in text:
+                continue
+            target = scratch / source.relative_to(site_dir)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(_BLOCK_START.sub(" <", text), encoding="utf-8")
+            copied += 1
+    return copied
+
+
+def _run_indexer(executable: Path, pages: Path, bundle: Path) -> str:
+    """Run Pagefind on `pages`, writing its bundle to `bundle`; its standard output."""
+    command = [
+        str(executable),
+        "--site",
+        str(pages),
+        "--output-path",
+        str(bundle),
+        "--exclude-selectors",
+        IGNORED,
+        "--force-language",
+        "en",  # one index for the whole site, whatever a page's lang attribute says
+    ]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=_INDEX_TIMEOUT_SECONDS, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise BuildError(f"the search index (Pagefind) could not be built in {bundle}: {exc}") from None
+    if done.returncode != 0:
+        said = (done.stderr.strip() or done.stdout.strip())[-2000:]
+        raise BuildError(f"the search index (Pagefind) failed (exit {done.returncode}): {said}")
+    for unused in _UNUSED_BUNDLE_FILES:  # Pagefind's own search interfaces: the site has its own (search.js)
+        for path in bundle.glob(unused):
+            path.unlink()
+    return done.stdout
+
+
+def _executable() -> Path:
+    try:
+        from pagefind_bin import get_executable  # type: ignore[import-untyped]
+    except ImportError:
+        raise BuildError("the search index needs Pagefind: pip install 'pagefind[bin]'") from None
+    try:
+        return Path(get_executable())
+    except FileNotFoundError as exc:
+        raise BuildError(f"the search index needs Pagefind's binary: {exc}") from None
+
+
+_INDEXED = re.compile(r"Indexed (\d+) pages?")
+
+
+def _indexed_pages(output: str) -> int:
+    """The page count Pagefind prints ("Indexed 42 pages")."""
+    match = _INDEXED.search(output)
+    return int(match.group(1)) if match else 0
