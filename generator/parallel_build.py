@@ -122,7 +122,26 @@ def _qualified_name(cls: type) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-def _build_in_parallel(config: MkDocsConfig, jobs: int) -> None:
+@dataclass
+class Built:
+    """What a full build leaves in this process: enough to build some of its pages again alone (generator/preview.py)
+    with the same configuration, files, navigation and theme environment."""
+
+    config: MkDocsConfig
+    files: Files
+    nav: Navigation
+    env: Any
+    doc_files: Sequence[File]
+
+
+def build_keeping_state(config: MkDocsConfig, jobs: int) -> Built:
+    """The build of `build`, always by this module's steps (in this process when one job or few pages), and what it
+    leaves behind. The caller checks serial_reason first: pages that plugins handle with unknown state are not
+    built here."""
+    return _build_in_parallel(config, jobs)
+
+
+def _build_in_parallel(config: MkDocsConfig, jobs: int) -> Built:
     """mkdocs.commands.build.build for a full build (not serve, not dirty), with both page loops in workers."""
     warning_counter = utils.CountHandler()
     warning_counter.setLevel(logging.WARNING)
@@ -165,6 +184,7 @@ def _build_in_parallel(config: MkDocsConfig, jobs: int) -> None:
         config.plugins.on_post_build(config=config)
         if counts := warning_counter.get_counts():
             raise Abort(f"Aborted with {', '.join(f'{v} {k.lower()}s' for k, v in counts)} in strict mode!")
+        return Built(config, files, nav, env, doc_files)
     except Exception as exc:
         config.plugins.on_build_error(error=exc)
         if isinstance(exc, BuildError):

@@ -12,7 +12,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from generator import workers
 from generator.analyze import runbooks
@@ -27,7 +27,8 @@ from generator.analyze.report import (
 )
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
 from generator.knowledge_base import SETTINGS_FILE
-from generator.model import Incident, KnowledgeBaseModel, build_model
+from generator.loader import Record
+from generator.model import Incident, KnowledgeBaseModel, build_model, incident_from
 from generator.output import (
     SITE_MARKER,
     check_replaceable_site,
@@ -48,7 +49,7 @@ from generator.render.public_pages import (
     render_report_archive,
 )
 from generator.settings import Settings, load_settings
-from generator.validate import KnowledgeBase, ValidationResult, validate_knowledge_base
+from generator.validate import CheckCache, KnowledgeBase, ValidationResult, validate_knowledge_base
 
 RUNBOOK_MONTHS = runbooks.RUNBOOK_MONTHS
 
@@ -70,11 +71,14 @@ def load_knowledge_base(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> Lo
         return Loaded(_internal_model(result), public, settings, result.findings)
 
 
-def _validated(kb: KnowledgeBase, as_of: datetime, jobs: int) -> tuple[ValidationResult, Settings]:
+def _validated(
+    kb: KnowledgeBase, as_of: datetime, jobs: int, cache: GenerationCache | None = None
+) -> tuple[ValidationResult, Settings]:
     if as_of.tzinfo is None:
         raise UsageError("the cut-off needs an explicit offset")
     settings = load_settings(kb.root)
-    result = validate_knowledge_base(kb, today=as_of.date(), now=as_of, jobs=jobs)
+    checks = cache.checks if cache is not None else None
+    result = validate_knowledge_base(kb, today=as_of.date(), now=as_of, jobs=jobs, cache=checks)
     if has_errors(result.findings):
         raise InvalidRecordsError(result.findings)
     return result, settings
@@ -84,8 +88,60 @@ def _public_model(result: ValidationResult, as_of: datetime, settings: Settings)
     return public_as_of(build_public_model(result.incidents, result.services), as_of, settings.vocabulary)
 
 
-def _internal_model(result: ValidationResult) -> KnowledgeBaseModel:
-    return build_model(result.incidents, result.services)
+def _internal_model(result: ValidationResult, cache: GenerationCache | None = None) -> KnowledgeBaseModel:
+    if cache is None:
+        return build_model(result.incidents, result.services)
+    model = cache.model_of(result)
+    cache.model = model
+    return model
+
+
+class GenerationCache:
+    """What `incidentkb serve` keeps between generations so that an edit to one record costs about one record's
+    work: each file's checks (CheckCache: by its bytes), each record's Incident (by the record, which the check
+    cache hands out unchanged while its file is), and each incident's post-mortem pages (by that Incident and the
+    cut-off). The pages made are those generate_internal makes without a cache (tests/test_preview_incremental.py
+    compares every file)."""
+
+    def __init__(self) -> None:
+        self.checks = CheckCache()
+        self.model: KnowledgeBaseModel | None = None  # the last generation's internal model
+        self._incidents: dict[int, tuple[Record, Incident]] = {}  # id(record) -> (the record, kept alive; its model)
+        self._postmortems: dict[int, tuple[Incident, datetime, dict[str, str]]] = {}  # id(incident) -> pages
+
+    def model_of(self, result: ValidationResult) -> KnowledgeBaseModel:
+        """build_model(result.incidents, result.services), reusing the Incident of every record seen before."""
+        incidents: dict[int, tuple[Record, Incident]] = {}
+        for record in result.incidents:
+            kept = self._incidents.get(id(record))
+            if kept is None or kept[0] is not record:
+                kept = (record, incident_from(record.data, record.path))
+            incidents[id(record)] = kept
+        self._incidents = incidents
+        return KnowledgeBaseModel(
+            incidents=tuple(sorted((incident for _, incident in incidents.values()), key=lambda i: i.sort_key)),
+            services=build_model([], result.services).services,
+        )
+
+    def postmortems(self, incidents: Sequence[Incident], cutoff: datetime) -> tuple[dict[str, str], list[int]]:
+        """The kept pages of the incidents unchanged since they were made at this cut-off, and the positions of the
+        others."""
+        pages: dict[str, str] = {}
+        missing = []
+        for position, incident in enumerate(incidents):
+            kept = self._postmortems.get(id(incident))
+            if kept is not None and kept[0] is incident and kept[1] == cutoff:
+                pages.update(kept[2])
+            else:
+                missing.append(position)
+        return pages, missing
+
+    def keep_postmortems(self, incidents: Sequence[Incident], cutoff: datetime, made: Sequence[dict[str, str]]) -> None:
+        """Remember the pages `made` for `incidents` (one dict each), forgetting incidents no longer in the model."""
+        live = {id(i) for i in self.model.incidents} if self.model is not None else set()
+        self._postmortems = {key: kept for key, kept in self._postmortems.items() if key in live}
+        for incident, pages in zip(incidents, made, strict=True):
+            self._postmortems[id(incident)] = (incident, cutoff, pages)
 
 
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
@@ -140,18 +196,22 @@ def runbook_availability(
     )
 
 
-def generate_internal(kb: KnowledgeBase, as_of: datetime, jobs: int = 1) -> tuple[dict[str, str], list[Finding]]:
+def generate_internal(
+    kb: KnowledgeBase, as_of: datetime, jobs: int = 1, cache: GenerationCache | None = None
+) -> tuple[dict[str, str], list[Finding]]:
     """The internal site's generated pages, `{path: content}`, and the validation warnings. With `jobs` above 1
     the records are checked, and the post-mortems and monthly reports made, in that many forked workers. Work goes
     to the workers as soon as what it needs exists: the post-mortems (the most work in a large knowledge base) need
     only the internal model, the monthly reports only the public one. What is built is in use until the pages are
-    rendered: spare() keeps it out of the cyclic collector's walks, where the entry point chose so (workers.py)."""
+    rendered: spare() keeps it out of the cyclic collector's walks, where the entry point chose so (workers.py).
+    With a `cache` (GenerationCache), what an earlier call made from the same files is reused."""
     with workers.collector_spared() as spare, ExitStack() as running:
-        result, settings = _validated(kb, as_of, jobs)  # load and check every record and the settings
+        result, settings = _validated(kb, as_of, jobs, cache)  # load and check every record and the settings
         spare()
-        model = _internal_model(result)  # the internal model of the valid records
+        model = _internal_model(result, cache)  # the internal model of the valid records
         spare()
-        postmortems = running.enter_context(start_postmortems(model, as_of, jobs))  # post-mortems begin in workers
+        postmortems = start_postmortems(model, as_of, jobs, cache)  # the post-mortems begin in workers
+        running.enter_context(postmortems)
         public = _public_model(result, as_of, settings)  # the public projection, as of the cut-off
         spare()
         reports = running.enter_context(_start_reports(_internal_report, public, settings, as_of, jobs))  # reports too
@@ -169,12 +229,48 @@ PARALLEL_MIN_INCIDENTS = 400
 _CHUNK_INCIDENTS = 250
 
 
-def start_postmortems(model: KnowledgeBaseModel, cutoff: datetime, jobs: int) -> workers.Started:
-    """The post-mortem pages and charts of every incident, begun on up to `jobs` CPUs: a dict per chunk."""
+def start_postmortems(
+    model: KnowledgeBaseModel, cutoff: datetime, jobs: int, cache: GenerationCache | None = None
+) -> workers.Started | CachedPostmortems:
+    """The post-mortem pages and charts of every incident, begun on up to `jobs` CPUs: a dict per chunk. With a
+    `cache`, only those of the incidents it holds no pages of."""
     incidents = model.incidents
+    if cache is not None:
+        kept, missing = cache.postmortems(incidents, cutoff)
+        return CachedPostmortems(cache, kept, [incidents[p] for p in missing], cutoff, jobs)
     jobs = jobs if len(incidents) >= PARALLEL_MIN_INCIDENTS else 1
     chunks = workers.chunks(len(incidents), _CHUNK_INCIDENTS)
     return workers.Started(_postmortem_chunk, chunks, jobs, (incidents, cutoff))
+
+
+class CachedPostmortems:
+    """start_postmortems with a cache: the kept pages, and the others made in workers (one dict per incident, so
+    that each can be kept)."""
+
+    def __init__(
+        self, cache: GenerationCache, kept: dict[str, str], todo: list[Incident], cutoff: datetime, jobs: int
+    ) -> None:
+        self._cache, self._kept, self._todo, self._cutoff = cache, kept, todo, cutoff
+        jobs = jobs if len(todo) >= PARALLEL_MIN_INCIDENTS else 1
+        chunks = workers.chunks(len(todo), _CHUNK_INCIDENTS)
+        self._started = workers.Started(_postmortem_pages, chunks, jobs, (todo, cutoff))
+
+    def results(self) -> list[dict[str, str]]:
+        made = [pages for part in self._started.results() for pages in part]
+        self._cache.keep_postmortems(self._todo, self._cutoff, made)
+        return [self._kept, *made]
+
+    def __enter__(self) -> CachedPostmortems:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._started.__exit__(*exc)
+
+
+def _postmortem_pages(shared: tuple[Sequence[Incident], datetime], chunk: range) -> list[dict[str, str]]:
+    """_postmortem_chunk with the pages of each incident apart."""
+    incidents, cutoff = shared
+    return [render_postmortems([postmortem_facts(incidents[index], cutoff)], cutoff) for index in chunk]
 
 
 def _postmortem_chunk(shared: tuple[Sequence[Incident], datetime], chunk: range) -> dict[str, str]:
@@ -183,7 +279,9 @@ def _postmortem_chunk(shared: tuple[Sequence[Incident], datetime], chunk: range)
     return render_postmortems((postmortem_facts(incidents[index], cutoff) for index in chunk), cutoff)
 
 
-def _internal_pages(loaded: Loaded, as_of: datetime, postmortems: workers.Started) -> dict[str, str]:
+def _internal_pages(
+    loaded: Loaded, as_of: datetime, postmortems: workers.Started | CachedPostmortems
+) -> dict[str, str]:
     """Every internal page but the monthly reports; `postmortems` (begun in workers) makes the post-mortems."""
     months = report_months(loaded.public, as_of, loaded.settings.zone)
     availability = runbook_availability(loaded, months, as_of)  # each service's recent months, for its runbook
@@ -194,7 +292,8 @@ def _internal_pages(loaded: Loaded, as_of: datetime, postmortems: workers.Starte
         "partial_outage": weights.partial_outage,
         "degraded_performance": weights.degraded_performance,
     }
-    return render_site(analysis, by_level, postmortems)  # placed, formatted and sorted by path
+    made = cast(workers.Started, postmortems)  # render_site only asks for its results(), as both give them
+    return render_site(analysis, by_level, made)  # placed, formatted and sorted by path
 
 
 PREVIEW_URL = "http://127.0.0.1:8000/"

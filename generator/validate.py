@@ -7,6 +7,7 @@ nothing stops at the first error.
 from __future__ import annotations
 
 import gc
+import hashlib
 import ipaddress
 import json
 import os
@@ -23,7 +24,7 @@ import jsonschema_rs
 from generator import workers
 from generator.findings import Finding, Severity, has_errors
 from generator.knowledge_base import SETTINGS_FILE, KnowledgeBase, is_settings_file
-from generator.loader import Document, LoadError, Record, load_document
+from generator.loader import Document, LoadError, Record, decode_record, load_document, parse_document, read_record
 from generator.model import parse_time
 from generator.policy import Policy, policy_from
 from generator.rules import (
@@ -69,6 +70,7 @@ def validate_knowledge_base(
     keep_incidents: bool = True,
     jobs: int = 1,
     now: datetime | None = None,
+    cache: CheckCache | None = None,
 ) -> ValidationResult:
     """Validate the given files (default: every record and the settings), with the whole knowledge base as context.
 
@@ -102,7 +104,9 @@ def validate_knowledge_base(
     all_checked = CheckedIncidents()
     with _collector_paused():  # the workers' records arrive as millions of new objects, none of them garbage
         for checked in (
-            _check_incidents(incident_paths, kb, context, keep=keep_incidents)
+            cache.check(incident_paths, kb, context, jobs)
+            if cache is not None
+            else _check_incidents(incident_paths, kb, context, keep=keep_incidents)
             if in_one_process
             else _check_incidents_in_parallel(incident_paths, kb, context, jobs, keep=keep_incidents)
         ):
@@ -144,13 +148,15 @@ class CheckedIncidents:
 
 
 def _check_incidents(
-    paths: list[Path], kb: KnowledgeBase, context: Context, *, keep: bool
+    paths: list[Path], kb: KnowledgeBase, context: Context, *, keep: bool, raws: Sequence[bytes] | None = None
 ) -> Iterator[CheckedIncidents]:
-    """Check incident files one by one (schema, then the rules); a document is let go after use unless `keep`."""
+    """Check incident files one by one (schema, then the rules); a document is let go after use unless `keep`.
+    With `raws`, each file's bytes as read already (CheckCache), which are checked instead of reading it again."""
     with _collector_paused():
         for index, path in enumerate(paths, start=1):
             checked = CheckedIncidents()
-            doc = _load_schema_valid(path, "incident", kb, checked.findings, context.vocabulary.taxonomies)
+            raw = None if raws is None else raws[index - 1]
+            doc = _load_schema_valid(path, "incident", kb, checked.findings, context.vocabulary.taxonomies, raw)
             if doc is not None:
                 checked.findings.extend(check_incident(doc, context))
                 checked.id_uses.append(IdUse(doc.data["id"], doc.path, *doc.locate(["id"])))
@@ -179,6 +185,86 @@ def _check_incidents_in_parallel(
     yield from workers.in_order(_check_chunk, chunks, jobs)
 
 
+class CheckCache:
+    """What `incidentkb serve` keeps of each incident file's checks between builds: the findings, id and record of
+    a file whose bytes and whose context (the cut-off, the services, the settings) are those of the last build
+    are not loaded or checked again. A file is read once per build (read_record: the same refusals of links,
+    FIFOs and huge files), and what is checked is those bytes, so an entry always belongs to the bytes it is
+    stored under. A file that cannot be read is checked as usual, never kept."""
+
+    def __init__(self) -> None:
+        self.context: Context | None = None  # the context of the last build
+        self._entries: dict[Path, tuple[bytes, CheckedIncidents]] = {}  # path -> (digest of its bytes, its checks)
+
+    def check(self, paths: list[Path], kb: KnowledgeBase, context: Context, jobs: int) -> list[CheckedIncidents]:
+        """Each file's checks, in the order of `paths`, from the cache where its bytes and the context are the last
+        build's; the others checked (in workers when they are many)."""
+        if context != self.context:
+            self._entries.clear()
+        self.context = context
+        done: list[CheckedIncidents | None] = [None] * len(paths)
+        missed: list[tuple[int, bytes, bytes]] = []  # (position, digest, bytes)
+        for position, path in enumerate(paths):
+            try:
+                raw = read_record(path, kb.display(path), inside=kb.root)
+            except LoadError:
+                continue  # checked below, without bytes: the same finding, never kept
+            digest = hashlib.blake2b(raw, digest_size=20).digest()
+            kept = self._entries.get(path)
+            if kept is not None and kept[0] == digest:
+                done[position] = kept[1]
+            else:
+                missed.append((position, digest, raw))
+        unread = [position for position, checked in enumerate(done) if checked is None]
+        raws: dict[int, bytes] = {position: raw for position, _, raw in missed}
+        todo = [paths[p] for p in unread]
+        contents = [raws.get(p) for p in unread]
+        for position, checked in zip(unread, self._check(todo, contents, kb, context, jobs), strict=True):
+            done[position] = checked
+        for position, digest, _ in missed:
+            made = done[position]
+            assert made is not None
+            self._entries[paths[position]] = (digest, made)
+        present = set(paths)
+        for gone in [path for path in self._entries if path not in present]:
+            del self._entries[gone]
+        return [checked for checked in done if checked is not None]
+
+    @staticmethod
+    def _check(
+        paths: list[Path], raws: list[bytes | None], kb: KnowledgeBase, context: Context, jobs: int
+    ) -> list[CheckedIncidents]:
+        if jobs < 2 or len(paths) < PARALLEL_MIN_FILES:
+            return [_check_one(path, raw, kb, context) for path, raw in zip(paths, raws, strict=True)]
+        chunks = [
+            (paths[i : i + _CHUNK_FILES], raws[i : i + _CHUNK_FILES], kb, context)
+            for i in range(0, len(paths), _CHUNK_FILES)
+        ]
+        return [checked for part in workers.in_order(_check_raw_chunk, chunks, jobs) for checked in part]
+
+
+def check_incident_file(path: Path, kb: KnowledgeBase, context: Context) -> CheckedIncidents:
+    """One incident file's own checks (schema and rules) in `context`, without those that span files (unique ids):
+    `incidentkb serve` previews an edited record with them before the whole knowledge base is checked again."""
+    return _check_one(path, None, kb, context)
+
+
+def _check_one(path: Path, raw: bytes | None, kb: KnowledgeBase, context: Context) -> CheckedIncidents:
+    """One file's checks, from `raw` (its bytes) when given."""
+    merged = CheckedIncidents()
+    for checked in _check_incidents([path], kb, context, keep=True, raws=None if raw is None else [raw]):
+        merged.add(checked)
+    return merged
+
+
+def _check_raw_chunk(
+    _: None, chunk: tuple[list[Path], list[bytes | None], KnowledgeBase, Context]
+) -> list[CheckedIncidents]:
+    """A worker's share of CheckCache.check: each file's checks apart, so that each can be kept."""
+    paths, raws, kb, context = chunk
+    return [_check_one(path, raw, kb, context) for path, raw in zip(paths, raws, strict=True)]
+
+
 @contextmanager
 def _collector_paused() -> Iterator[None]:
     was_enabled = gc.isenabled()
@@ -199,12 +285,20 @@ def _load_all(
 
 
 def _load_schema_valid(
-    path: Path, kind: str, kb: KnowledgeBase, findings: list[Finding], taxonomies: Taxonomies = ()
+    path: Path,
+    kind: str,
+    kb: KnowledgeBase,
+    findings: list[Finding],
+    taxonomies: Taxonomies = (),
+    raw: bytes | None = None,
 ) -> Document | None:
     """The document if it loads and passes the knowledge base's effective schema (its `taxonomies` added);
-    otherwise None, with the reasons added to `findings`."""
+    otherwise None, with the reasons added to `findings`. `raw`: the file's bytes, read already (read_record)."""
     try:
-        doc = load_document(path, kb.display(path), inside=kb.root)
+        if raw is None:
+            doc = load_document(path, kb.display(path), inside=kb.root)
+        else:
+            doc = parse_document(decode_record(raw, kb.display(path)), kb.display(path))
     except LoadError as exc:
         findings.append(exc.finding)
         return None

@@ -1,6 +1,8 @@
 """`incidentkb serve` behaves like a server: it prints its address, then one line per rebuild; while a record is
 invalid it answers every request, each page showing the findings (`path:line:col: message`, escaped) above the last
-good content or an error page; fixing the record brings the site back; and its memory stays flat over 20 rebuilds.
+good content or an error page; fixing the record brings the site back; an edited record's post-mortem and month
+page show the edit before the whole site is generated again (generator/preview.py), the home page after; and its
+memory stays flat over 20 rebuilds.
 
 Real processes on a free localhost port, real HTTP requests, real files: a copy of the example knowledge base in
 tmp_path. The timeouts only keep a broken server from hanging the tests; nothing is asserted about time.
@@ -282,3 +284,23 @@ def test_memory_stays_flat_over_20_rebuilds(tmp_path: Path) -> None:
     # here, 19 MB over these rebuilds; a flat process grows by a megabyte or two.
     grown_mb = (last["rss_kb"] - first["rss_kb"]) / 1024
     assert grown_mb < 8, f"{grown_mb:.1f} MB more after {rebuilds} rebuilds: {[s['rss_kb'] for s in samples]} KB"
+
+
+def test_an_edit_shows_on_its_pages_before_the_whole_site_is_generated_again(tmp_path: Path) -> None:
+    kb = copy_kb(tmp_path / "kb")
+    record = records(kb)[-2]  # a recent incident: the home page lists it too
+    text = record.read_text(encoding="utf-8")
+    title = "Serve test, an edited title"
+    month = f"incidents/{record.name[:7]}/"
+    shown = re.escape(f"1 file changed ({record.relative_to(kb).as_posix()})")
+
+    with serving(kb, tmp_path / "tmp", r"built in [0-9.]+ s; 0 error\(s\), [0-9]+ warning\(s\)") as server:
+        save(kb, record, re.sub(r"^title: .*$", f"title: {title}", text, count=1, flags=re.M))
+        # First the record's own pages, built from it alone; then the rest of the site, generated again.
+        server.wait_for(rf"previewed in [0-9.]+ s: {shown}")
+        for path in (f"incidents/{record_id(record)}/", month):
+            status, page = server.get(path)
+            assert status == 200 and title in html.unescape(page), path
+        server.wait_for(rf"rebuilt in [0-9.]+ s: {shown}; 0 error\(s\), [0-9]+ warning\(s\)")
+        status, home = server.get("")
+        assert status == 200 and title in html.unescape(home)
