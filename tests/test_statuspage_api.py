@@ -244,3 +244,40 @@ def test_a_shields_endpoint_badge_per_service_rendered_by_shields_own_renderer(s
     ).stdout  # fmt: skip
     assert svg.startswith("<svg") and "Search" in svg and badges["search"]["message"] in svg
     assert 'fill="#dfb317"' in svg  # Shields' own yellow: the colour name was understood
+
+
+def test_a_status_aggregator_written_for_statuspage_reads_our_summary(
+    origin: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """statuspage-prometheus-exporter (PyPI) polls Atlassian Statuspage summaries and turns them into Prometheus
+    gauges; pointed at our summary.json it must see our state: the indicator, each component's status, the ongoing
+    incident with its link, and no planned maintenance in progress."""
+    from statuspage_prometheus_exporter.service_checker import check_service_status
+
+    monkeypatch.chdir(tmp_path)  # the exporter keeps its response cache in ./cache
+    config = {"name": "Larkspur Market", "type": "status_page", "url": f"{origin}api/v2/summary.json"}
+    checked = check_service_status("larkspur", config)
+    assert checked["success"], checked
+    summary = api_from(origin, "summary.json")
+    # 0: not operational. The exporter rates a page by the worst impact of its unresolved incidents (INC-2026-016's
+    # windows reached a partial outage: impact major) over the page's indicator (minor: search is degraded now).
+    assert checked["status"] == 0 and summary["incidents"][0]["impact"] == "major", checked
+    assert checked["raw_status"] == "major" and summary["status"]["indicator"] == "minor", checked
+    components = {c["name"]: c["status"] for c in checked["component_metadata"]}
+    assert components == {c["name"]: c["status"] for c in summary["components"]}
+    assert components["Search"] == "degraded_performance"
+    [incident] = checked["incident_metadata"]
+    assert incident["id"] == "INC-2026-016" and incident["shortlink"] == summary["incidents"][0]["shortlink"]
+    [planned] = checked["maintenance_metadata"]  # the exporter lists the upcoming maintenance of the summary
+    assert (planned["id"], planned["status"], planned["scheduled_start"]) == (
+        "INC-2026-017",
+        "scheduled",
+        "2026-12-09T04:00:00.000Z",
+    )
+
+
+def api_from(origin: str, name: str) -> dict[str, Any]:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{origin}api/v2/{name}", timeout=10) as response:
+        return json.loads(response.read())
