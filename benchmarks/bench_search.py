@@ -24,23 +24,20 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import functools
 import gzip
-import http.server
 import json
 import random
 import re
 import shutil
 import statistics
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # serve, field_texts
 from bench_build import (  # a sibling script, not a package
     AS_OF,
     REPO,
@@ -54,6 +51,7 @@ from bench_build import (  # a sibling script, not a package
     site_figures,
     stub_missing_nav_pages,
 )
+from support import field_texts, serve  # tests/support.py: the records' text and the localhost server of the tests
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -147,17 +145,6 @@ def strip_search_marks(markdown: str) -> str:
 # --- words --------------------------------------------------------------------------------------------------
 
 
-def field_texts(record: Any, path: str) -> list[str]:
-    values = [record]
-    for key in path.split("."):
-        values = [v.get(key) for v in _flat(values) if isinstance(v, dict)]
-    return [v for v in _flat(values) if isinstance(v, str)]
-
-
-def _flat(values: list[Any]) -> list[Any]:
-    return [item for v in values for item in (v if isinstance(v, list) else [v])]
-
-
 def sample_words(root: Path, count: int, seed: int) -> list[dict[str, str]]:
     """`count` words, round robin over the sections: each of a random post-mortem's field of that section."""
     import yaml
@@ -180,25 +167,6 @@ def sample_words(root: Path, count: int, seed: int) -> list[dict[str, str]]:
 
 
 # --- the browser --------------------------------------------------------------------------------------------
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
 
 
 # Records, once, when the first result is in the list (performance.now() and the epoch, in ms).

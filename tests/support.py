@@ -912,6 +912,21 @@ def html_text(markup: str) -> str:
     return squash("".join(parse_html(markup).text))
 
 
+# --- records ---------------------------------------------------------------------------------------------
+
+
+def field_texts(record: Any, path: str) -> list[str]:
+    """The strings at a dotted path of a record, through lists (`five_whys`, `action_items.title`)."""
+    values = [record]
+    for key in path.split("."):
+        values = [v.get(key) for v in _flat(values) if isinstance(v, dict)]
+    return [v for v in _flat(values) if isinstance(v, str)]
+
+
+def _flat(values: list[Any]) -> list[Any]:
+    return [item for v in values for item in (v if isinstance(v, list) else [v])]
+
+
 # --- serving and the browser ------------------------------------------------------------------------------
 
 

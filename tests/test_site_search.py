@@ -22,6 +22,7 @@ from support import (
     example_incidents,
     example_services,
     example_site,
+    field_texts,
     html_text,
     make_kb,
     serve,
@@ -106,18 +107,6 @@ def run_search(page: Any, word: str, filters: dict[str, str]) -> list[str]:
 
 def wait_for_results(page: Any) -> None:
     page.wait_for_function(f"() => /matching/.test(document.querySelector('{STATUS}').textContent)", timeout=20000)
-
-
-def field_texts(record: Any, path: str) -> list[str]:
-    """The strings at a dotted path of a record, through lists (`five_whys`, `action_items.title`)."""
-    values = [record]
-    for key in path.split("."):
-        values = [v.get(key) for v in _flat(values) if isinstance(v, dict)]
-    return [v for v in _flat(values) if isinstance(v, str)]
-
-
-def _flat(values: list[Any]) -> list[Any]:
-    return [item for v in values for item in (v if isinstance(v, list) else [v])]
 
 
 def words(text: str) -> list[str]:
