@@ -197,7 +197,7 @@ theme:
   name: material
   font: false
   language: en
-  features: [navigation.tabs, navigation.top, search.highlight, content.tabs.link]
+  features: [navigation.tabs, navigation.top, search.highlight]
 plugins:
   - search
 markdown_extensions:

@@ -24,6 +24,9 @@ from generator.plain_text import PlainTextExtension
 from generator.search_index import index_site, page_search
 
 log = get_plugin_logger(__name__)
+# The sections of a post-mortem that Material's search skips carry this attribute (templates/site/postmortem.md.j2);
+# with Pagefind it means nothing, and 10,000 post-mortems would carry 4 MB of it.
+_SEARCH_EXCLUDE_MARK = re.compile(r' data-search-exclude(?:="[^"]*")?(?=[ >])')
 
 # Pages reached from index pages rather than the sidebar: a sidebar of thousands of incidents makes every page
 # carry the whole navigation, so the site would grow with the square of the number of incidents.
@@ -118,6 +121,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
             page.meta["pagefind"] = page_search(page.file.src_uri, page.meta, generated=generated)
             if generated:
                 page.meta["search"] = {**(page.meta.get("search") or {}), "exclude": True}
+                page.content = _SEARCH_EXCLUDE_MARK.sub("", page.content or "")  # marks for Material's search only
                 return context
         cut = unsearched_tail(page.content or "") if generated else None
         if cut is not None:
