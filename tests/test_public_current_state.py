@@ -189,6 +189,9 @@ def test_the_home_page_says_what_is_true_now(browser: Any, origin: str, viewport
         assert maintenance.is_visible()
         assert "In progress: Planned maintenance: database upgrade (Database), since 1 December 2026, 11:00 UTC" in body
         assert "Scheduled: Planned maintenance: website hosting move (Website), 9 December 2026, 02:00 UTC" in body
+        # one list item each: a maintenance line that ran into the next (a template tag eating its newline) failed
+        items = page.locator("h2:has-text('Planned maintenance') + ul > li").all_inner_texts()
+        assert [item.split(":", 1)[0] for item in items] == ["In progress", "Scheduled"], items
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]  # nothing runs off
     finally:
         page.close()
