@@ -62,6 +62,8 @@ def read_revision(root: Path, revision: str | None) -> dict[str, bytes]:
     if revision is None:
         files = sorted(p for folder in RECORD_FOLDERS for p in (root / folder).rglob("*.yaml"))
         return {p.relative_to(root).as_posix(): _working_copy(p, root) for p in files}
+    if revision.startswith("-"):  # git would read it as an option (`--output=...`)
+        raise UsageError(f"{revision!r}: a revision cannot start with -")
     listing = _git(root, "ls-tree", "-r", "-z", f"{revision}^{{commit}}", "--", *RECORD_FOLDERS)
     objects: dict[str, bytes] = {}  # path -> object id
     for entry in filter(None, listing.split(b"\0")):

@@ -229,3 +229,7 @@ def test_diff_against_the_working_tree_and_a_bad_revision(repo: Path) -> None:
     assert "Incidents removed" not in out.stdout  # ...which is invalid, not removed
     bad = run(repo, "diff", "no-such-branch")
     assert bad.returncode == 2 and "git" in bad.stderr and "Traceback" not in bad.stderr
+    option = run(repo, "diff", "--output=/tmp/x")  # argparse would take it as an option: pass it after --
+    assert option.returncode == 2
+    option = run(repo, "diff", "--", "--output=x")  # a revision that git would read as an option is refused
+    assert option.returncode == 2 and "cannot start with -" in option.stderr and not (repo / "x").exists()

@@ -86,8 +86,6 @@ def commit_time(root: Path, revision: str) -> datetime:
 
 def changes_since(root: Path, revision: str, settings: Settings, cutoff: datetime) -> Changes:
     """The public updates of the working tree that customers could not see at `revision`."""
-    if revision.startswith("-"):  # git would read it as an option
-        raise UsageError(f"--since {revision!r}: a revision cannot start with -")
     base_files = read_revision(root, revision)  # first: a bad revision is a usage error before anything else
     committed = commit_time(root, revision)
     vocabulary = settings.vocabulary
