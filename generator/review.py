@@ -64,7 +64,14 @@ def read_revision(root: Path, revision: str | None) -> dict[str, bytes]:
         return {p.relative_to(root).as_posix(): _working_copy(p, root) for p in files}
     if revision.startswith("-"):  # git would read it as an option (`--output=...`)
         raise UsageError(f"{revision!r}: a revision cannot start with -")
-    listing = _git(root, "ls-tree", "-r", "-z", f"{revision}^{{commit}}", "--", *RECORD_FOLDERS)
+    try:
+        listing = _git(root, "ls-tree", "-r", "-z", f"{revision}^{{commit}}", "--", *RECORD_FOLDERS)
+    except UsageError as exc:
+        if "Not a valid object name" not in str(exc):
+            raise  # git's own words: not a repository, no git, ...
+        raise UsageError(
+            f"{revision!r} is not a commit of the repository at {root.resolve()}: give a branch, tag or commit id"
+        ) from None
     objects: dict[str, bytes] = {}  # path -> object id
     for entry in filter(None, listing.split(b"\0")):
         meta, _, name = entry.partition(b"\t")  # "<mode> <type> <object id>\t<path>"

@@ -528,7 +528,7 @@ def test_dry_run_posts_nothing_and_prints_each_payload(repo: Path) -> None:
 def test_usage_errors_exit_2_without_a_traceback(repo: Path, tmp_path: Path) -> None:
     bad_revision = run_cli("notify", "--since", "no-such-branch", root=repo)
     assert bad_revision.returncode == 2, explain(bad_revision)
-    assert "incidentkb: error: git" in bad_revision.stderr and "no-such-branch" in bad_revision.stderr
+    assert "incidentkb: error: 'no-such-branch' is not a commit of the repository at" in bad_revision.stderr
     assert "Traceback" not in bad_revision.stderr
     plain = tmp_path / "plain"
     shutil.copytree(repo, plain, ignore=shutil.ignore_patterns(".git"))
