@@ -950,6 +950,28 @@ def dependencies_exist(doc: Document, context: Context) -> Iterator[Finding]:
             yield at(doc, ["depends_on", index], "dependency-cycle", "a service cannot depend on itself")
 
 
+# A command written into a lever's prose: a span in backticks of two words or more (`flagctl set x off`).
+_QUOTED_COMMAND = re.compile(r"`([^`\n]*\S\s+\S[^`\n]*)`")
+
+
+@service_rule
+def lever_command_not_in_prose(doc: Document, _: Context) -> Iterator[Finding]:
+    """A lever written before levers had `command` keeps its command inside `how`, where the runbook shows it as
+    prose: no code block, no copy button, the explanation pasted with it."""
+    for index, lever in enumerate(doc.data.get("containment_levers") or []):
+        quoted = _QUOTED_COMMAND.search(lever.get("how") or "")
+        if lever.get("command") or quoted is None:
+            continue
+        yield at(
+            doc,
+            ["containment_levers", index, "how"],
+            "lever-command-in-how",
+            f"containment lever {lever.get('name')!r}: how holds a command (`{quoted.group(1)}`); put it alone in"
+            " command, so that the runbook shows it in a code block with a copy button, and keep how for the words",
+            Severity.WARNING,
+        )
+
+
 def check_service_graph(docs: list[Document], known: set[str]) -> Iterator[Finding]:
     """Dependency cycles make blast radius and escalation ambiguous: report each service on a cycle once."""
     graph = {doc.data["id"]: [d for d in doc.data.get("depends_on") or [] if d in known] for doc in docs}

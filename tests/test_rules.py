@@ -730,3 +730,42 @@ def test_rules_skip_records_that_fail_the_schema(kb: KB) -> None:
     assert [f.rule for f in result.findings] == ["schema"]
     assert (result.findings[0].line, result.findings[0].column) == node_position(text, ["severity"])
     assert result.incidents == []
+
+
+# --- lever-command-in-how -------------------------------------------------------------------------------------
+
+
+def test_a_command_in_a_levers_prose_is_a_warning(kb: KB) -> None:
+    data = service("web")
+    data["containment_levers"] = [
+        {
+            "kind": "feature_flag_off",
+            "name": "web.fast-path",
+            "how": "Run `flagctl set web.fast-path off` now.",
+            "minutes_to_effect": 1,
+        },
+        {
+            "kind": "feature_flag_off",
+            "name": "web.slow-path",
+            "how": "Turn the `slow` flag off.",
+            "minutes_to_effect": 1,
+        },
+    ]
+    text, result = write_service_and_validate(kb, "web", data)
+    assert_finding(
+        result,
+        "lever-command-in-how",
+        text,
+        ["containment_levers", 0, "how"],
+        path="services/web.yaml",
+        severity="warning",
+    )
+    assert "(`flagctl set web.fast-path off`)" in rules_of(result, "lever-command-in-how")[0].message
+
+
+def test_a_lever_with_its_command_in_command_is_clean(kb: KB) -> None:
+    data = service("web")
+    lever = {"kind": "feature_flag_off", "name": "web.fast-path", "how": "See `flagctl set web.fast-path off`."}
+    data["containment_levers"] = [{**lever, "minutes_to_effect": 1, "command": "flagctl set web.fast-path off"}]
+    _, result = write_service_and_validate(kb, "web", data)
+    assert_no_finding(result, "lever-command-in-how")
