@@ -3,9 +3,13 @@
 12 px, every impact window is wide enough to see, no fishbone label crosses a bone, and the metrics charts say how
 many incidents each figure comes from and give a p90 only from enough of them.
 
-Each chart is an SVG shown by an <img>, so the page cannot reach its text: the test reads the <img>'s drawn width
-on the page, opens the SVG it shows, and measures every <text> there with getBBox (in the chart's own units), then
-scales by drawn width / viewBox width.
+A chart is one SVG file holding a wide and a narrow layout, each named by an SVG <view> (`X.svg#wide`,
+`X.svg#narrow`), and the page shows one of them by a <picture>. The page cannot reach an image's text, so the test
+reads which view the <img> shows (its currentSrc's fragment) and its drawn size, opens the file, and measures every
+<text> of that view's layout with getBBox (in the layout's own units), then scales by drawn width / view width.
+Every check runs on both layouts; measure_chart also checks that each view shows exactly its own layout: a view
+per layout, at the layout's origin, its layout's drawing inside it, the views apart, nothing drawn outside a
+layout.
 """
 
 from __future__ import annotations
@@ -101,13 +105,19 @@ assert all(60 <= len(d) <= 120 for _, d in LONG_CAUSES)
 
 @dataclass
 class Shown:
-    """One chart as a page shows it: the SVG's file, drawn width, and what it holds (in its own units)."""
+    """One chart as a page shows it: the file and view (its fragment), drawn size, and what that view's layout
+    holds (in its own units)."""
 
     page: str
     viewport: int
     src: str
     drawn_width: float
+    drawn_height: float
     svg: dict[str, Any]
+
+    @property
+    def view(self) -> str:
+        return self.src.rpartition("#")[2]
 
     @property
     def scale(self) -> float:
@@ -118,22 +128,82 @@ class Shown:
         return f"{self.src.rsplit('/', 1)[-1]} on {self.page} at {self.viewport} px"
 
 
+# Every layout of a chart file: the views (the root's <view> children) and the layouts (its <g> children), in
+# order; what each layout draws, in the layout's own units (getBBox is in an element's user space, which for
+# everything inside a <g transform> is the group's).
 MEASURE = """() => {
   const svg = document.querySelector('svg');
   const box = (b) => ({x: b.x, y: b.y, w: b.width, h: b.height});
-  const tspans = (t) => [...t.querySelectorAll('tspan')].map(s => s.textContent);
-  // each path is lines of one kind, "M x1 y1 L x2 y2" a line
-  const segments = (p) => [...p.getAttribute('d').matchAll(/M([-\\d.]+) ([-\\d.]+)L([-\\d.]+) ([-\\d.]+)/g)]
-    .map(m => ({kind: p.getAttribute('class'), x1: +m[1], y1: +m[2], x2: +m[3], y2: +m[4]}));
+  // a text's lines: its own first line, then one <tspan> each
+  const lines = (t) => [...t.childNodes].map(n => n.textContent);
+  // each path is lines of one kind, "M x1 y1 L x2 y2" a line, "M x1 y1 H x2" a level one, "M x1 y1 V y2" upright
+  const segments = (p) => [...p.getAttribute('d').matchAll(
+      /M([-\\d.]+) ([-\\d.]+)(?:L([-\\d.]+) ([-\\d.]+)|H([-\\d.]+)|V([-\\d.]+))/g)]
+    .map(m => ({kind: p.getAttribute('class'), x1: +m[1], y1: +m[2],
+      x2: m[3] !== undefined ? +m[3] : m[5] !== undefined ? +m[5] : +m[1],
+      y2: m[4] !== undefined ? +m[4] : m[6] !== undefined ? +m[6] : +m[2]}));
+  // and nothing else: a path the pattern does not read whole would leave lines unchecked
+  const unread = [...svg.querySelectorAll('path')].filter(p => p.getAttribute('d').replace(
+      /M[-\\d.]+ [-\\d.]+(?:L[-\\d.]+ [-\\d.]+|H[-\\d.]+|V[-\\d.]+)/g, '') !== '').length;
+  const children = (name) => [...svg.children].filter(e => e.localName === name);
+  const groups = children('g');
+  const shift = (g) => {
+    const m = g.transform.baseVal.consolidate();
+    return m ? {dx: m.matrix.e, dy: m.matrix.f, a: m.matrix.a, d: m.matrix.d} : {dx: 0, dy: 0, a: 1, d: 1};
+  };
   return {
-    width: svg.viewBox.baseVal.width, height: svg.viewBox.baseVal.height,
-    texts: [...svg.querySelectorAll('text')].map(t => ({
-      text: t.textContent, lines: tspans(t).length ? tspans(t) : [t.textContent], kind: t.getAttribute('class'),
-      size: parseFloat(getComputedStyle(t).fontSize), ...box(t.getBBox())})),
-    lines: [...svg.querySelectorAll('path')].flatMap(segments),
-    rects: [...svg.querySelectorAll('rect')].map(r => ({kind: r.getAttribute('class'), ...box(r.getBBox())})),
+    root: {width: svg.getAttribute('width'), height: svg.getAttribute('height'), viewBox: svg.getAttribute('viewBox')},
+    stray: [...svg.querySelectorAll('text, rect, path')].filter(e => !groups.some(g => g.contains(e))).length,
+    unread,
+    views: children('view').map(v => ({name: v.id, x: v.viewBox.baseVal.x, y: v.viewBox.baseVal.y,
+      width: v.viewBox.baseVal.width, height: v.viewBox.baseVal.height})),
+    layouts: groups.map(g => ({...shift(g), extent: box(g.getBBox()),
+      texts: [...g.querySelectorAll('text')].map(t => ({
+        text: t.textContent, lines: lines(t), kind: t.getAttribute('class'),
+        size: parseFloat(getComputedStyle(t).fontSize), ...box(t.getBBox())})),
+      lines: [...g.querySelectorAll('path')].flatMap(segments),
+      rects: [...g.querySelectorAll('rect')].map(r => ({kind: r.getAttribute('class'), fill: r.getAttribute('fill'),
+        ...box(r.getBBox())})),
+    })),
   };
 }"""
+
+
+def view_problems(measured: dict[str, Any]) -> list[str]:
+    """What keeps a view from showing exactly its own layout: the root sized (then a view would not decide what an
+    image shows), a layout without its view or off its view's origin, a drawing outside its view, two views that
+    overlap (one would show part of the other), anything drawn outside every layout."""
+    problems = [f"the root <svg> has {k}={v!r}" for k, v in measured["root"].items() if v is not None]
+    views, layouts = measured["views"], measured["layouts"]
+    if [v["name"] for v in views] != list(charts.WIDTHS) or len(layouts) != len(views):
+        problems.append(
+            f"views {[v['name'] for v in views]} for {len(layouts)} layouts, not one per {list(charts.WIDTHS)}"
+        )
+    for view, layout in zip(views, layouts, strict=False):
+        if (layout["dx"], layout["dy"], layout["a"], layout["d"]) != (view["x"], view["y"], 1, 1):
+            problems.append(f"view {view['name']} at ({view['x']}, {view['y']}), its layout at {layout}")
+        e = layout["extent"]
+        if (
+            e["x"] < -0.5
+            or e["y"] < -0.5
+            or e["x"] + e["w"] > view["width"] + 0.5
+            or e["y"] + e["h"] > view["height"] + 0.5
+        ):
+            problems.append(f"the {view['name']} layout draws {e} outside its view {view}")
+    for i, a in enumerate(views):
+        for b in views[i + 1 :]:
+            if (
+                a["x"] < b["x"] + b["width"]
+                and b["x"] < a["x"] + a["width"]
+                and a["y"] < b["y"] + b["height"]
+                and b["y"] < a["y"] + a["height"]
+            ):
+                problems.append(f"views {a['name']} and {b['name']} overlap")
+    if measured["stray"]:
+        problems.append(f"{measured['stray']} parts drawn outside every layout")
+    if measured["unread"]:
+        problems.append(f"{measured['unread']} paths hold more than the lines the test reads")
+    return problems
 
 
 def overlaps(texts: list[dict[str, Any]], slack: float = 0.5) -> list[str]:
@@ -168,16 +238,24 @@ def crossings(texts: list[dict[str, Any]], lines: list[dict[str, Any]], kinds: s
     return found
 
 
-def measure_svg(context: Any, markup_or_url: str) -> dict[str, Any]:
+def measure_chart(context: Any, markup_or_url: str) -> dict[str, dict[str, Any]]:
+    """A chart file's layouts by view name, each with its view's width and height and what it draws, after
+    checking that every view shows exactly its layout (view_problems)."""
     page = context.new_page()
     try:
         if markup_or_url.startswith("http"):
-            page.goto(markup_or_url)
+            page.goto(markup_or_url.partition("#")[0])
         else:
             page.set_content(markup_or_url)
-        return page.evaluate(MEASURE)
+        measured = page.evaluate(MEASURE)
     finally:
         page.close()
+    problems = view_problems(measured)
+    assert not problems, f"{markup_or_url[:120]}:\n" + "\n".join(problems)
+    return {
+        view["name"]: {"width": view["width"], "height": view["height"], **layout}
+        for view, layout in zip(measured["views"], measured["layouts"], strict=True)
+    }
 
 
 @pytest.fixture(scope="module")
@@ -189,19 +267,27 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return site
 
 
-def _shown_charts(context: Any, base: str, page_name: str, viewport: int) -> list[Shown]:
+def _shown_charts(context: Any, base: str, page_name: str, viewport: int, files: dict[str, Any]) -> list[Shown]:
+    """The charts of a page as a window `viewport` px wide shows them; `files` keeps each file's measures."""
     page = context.new_page()
     page.set_viewport_size({"width": viewport, "height": 900})
+    fetched: list[str] = []
+    page.on("request", lambda request: fetched.append(request.url) if ".svg" in request.url else None)
     page.goto(base + page_name + "/")
     shown = []
-    for img in page.query_selector_all("article img"):
-        if img.evaluate("i => getComputedStyle(i).display") == "none":
-            continue
+    images = page.query_selector_all("article img")
+    for img in images:
         img.scroll_into_view_if_needed()
         page.wait_for_function("i => i.complete && i.naturalWidth > 0", arg=img)
         src = img.evaluate("i => i.currentSrc")
-        shown.append(Shown(page_name, viewport, src, img.bounding_box()["width"], measure_svg(context, src)))
+        file = src.partition("#")[0]
+        if file not in files:
+            files[file] = measure_chart(context, file)
+        box = img.bounding_box()
+        shown.append(Shown(page_name, viewport, src, box["width"], box["height"], files[file][src.partition("#")[2]]))
     page.close()
+    # one file a chart, fetched once whatever the view it shows
+    assert sorted(fetched) == sorted({s.src.partition("#")[0] for s in shown}), (page_name, viewport, fetched)
     return shown
 
 
@@ -219,21 +305,31 @@ def charts_shown(site: Path, context: Any) -> list[Shown]:
     pages = [f"incidents/{r['id']}" for r in (LONG_TAIL, CROWDED, FISHBONE)] + ["metrics"]
     for name in pages:
         assert page_path(site, name).is_file(), name
+    files: dict[str, Any] = {}
     with serve(site) as base:
-        return [s for name in pages for viewport in WIDTHS for s in _shown_charts(context, base, name, viewport)]
+        return [s for name in pages for viewport in WIDTHS for s in _shown_charts(context, base, name, viewport, files)]
 
 
 def test_each_page_shows_its_charts_at_the_width_that_fits(charts_shown: list[Shown]) -> None:
-    found: dict[tuple[str, int], list[str]] = {}
+    found: dict[tuple[str, int], list[Shown]] = {}
     for s in charts_shown:
-        found.setdefault((s.page, s.viewport), []).append(s.src.rsplit("/", 1)[-1])
-    for (page, viewport), files in found.items():
-        expected_narrow = viewport < 720
-        assert all(f.endswith("-narrow.svg") == expected_narrow for f in files), (page, viewport, files)
+        found.setdefault((s.page, s.viewport), []).append(s)
+    for (page, viewport), shown in found.items():
+        expected = "narrow" if viewport < 720 else "wide"
+        assert all(s.view == expected for s in shown), (page, viewport, [s.src for s in shown])
     assert len(found[("incidents/INC-2026-103", 1280)]) == 2  # the timeline and the fishbone
     assert len(found[("metrics", 390)]) == 3  # detect, mitigate, per month
+    # the same files at both widths: one file a chart, holding both layouts
+    for page in {s.page for s in charts_shown}:
+        assert [s.src.partition("#")[0] for s in found[(page, 1280)]] == [
+            s.src.partition("#")[0] for s in found[(page, 390)]
+        ]
     for s in charts_shown:
         assert s.drawn_width >= 0.95 * s.svg["width"], f"{s.name} is drawn at {s.drawn_width:.0f} px, shrunk"
+        # the image has its view's shape, so it shows that view's layout whole and unstretched
+        assert abs(s.drawn_height - s.drawn_width * s.svg["height"] / s.svg["width"]) < 1, (
+            f"{s.name}: drawn {s.drawn_width:.0f} x {s.drawn_height:.0f}, view {s.svg['width']} x {s.svg['height']}"
+        )
 
 
 def test_no_two_labels_overlap(charts_shown: list[Shown]) -> None:
@@ -255,7 +351,7 @@ def test_text_is_at_least_12_px_and_inside_its_chart(charts_shown: list[Shown]) 
 
 def test_every_impact_window_is_wide_enough_to_see(charts_shown: list[Shown]) -> None:
     bands = [(s, r) for s in charts_shown for r in s.svg["rects"] if r["kind"] == "band"]
-    assert len(bands) == (2 + 2 + 1) * 2  # two windows on two incidents, one on the third, at two widths
+    assert len(bands) == (2 + 2 + 1) * 2  # two windows on two incidents, one on the third, in two layouts
     thin = [f"{s.name}: a window {r['w'] * s.scale:.1f} px wide" for s, r in bands if r["w"] * s.scale < MIN_BAND_PX]
     assert not thin, "\n".join(thin)
 
@@ -316,8 +412,10 @@ def test_the_overlap_check_fails_on_labels_in_one_row(monkeypatch: pytest.Monkey
     monkeypatch.setattr(charts, "staircase_rows", lambda spans, **_: [0] * len(spans))
     broken = charts.phase_timeline(incident, T0 + timedelta(days=30))
     assert good and broken
-    assert overlaps(measure_svg(context, good)["texts"]) == []
-    assert overlaps(measure_svg(context, broken)["texts"])
+    for view, layout in measure_chart(context, good.svg).items():
+        assert overlaps(layout["texts"]) == [], view
+    for view, layout in measure_chart(context, broken.svg).items():
+        assert overlaps(layout["texts"]), view
 
 
 def test_the_bone_check_fails_on_unwrapped_labels(monkeypatch: pytest.MonkeyPatch, context: Any) -> None:
@@ -326,9 +424,33 @@ def test_the_bone_check_fails_on_unwrapped_labels(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(charts, "wrap", lambda text, width, **_: (text,))
     broken = charts.fishbone(incident, factors)
     assert broken
-    svg = measure_svg(context, broken)
+    with pytest.raises(AssertionError, match="outside its view"):  # unwrapped causes run out of the chart
+        measure_chart(context, broken.svg)
+    svg = _measure_unchecked(context, broken.svg)["wide"]
     assert crossings(svg["texts"], svg["lines"], {"bone", "spine", "rib"})
     assert overlaps(svg["texts"])
+
+
+def test_the_view_check_fails_on_layouts_that_overlap(monkeypatch: pytest.MonkeyPatch, context: Any) -> None:
+    """Layouts drawn closer than their heights: a view would show part of the next layout."""
+    incident = incident_from(freeze(CROWDED), "crowded")
+    good = charts.phase_timeline(incident, T0 + timedelta(days=30))
+    monkeypatch.setattr(charts, "VIEW_GAP", -60)
+    broken = charts.phase_timeline(incident, T0 + timedelta(days=30))
+    assert good and broken
+    assert set(measure_chart(context, good.svg)) == {"wide", "narrow"}
+    with pytest.raises(AssertionError, match="views wide and narrow overlap"):
+        measure_chart(context, broken.svg)
+
+
+def _measure_unchecked(context: Any, markup: str) -> dict[str, dict[str, Any]]:
+    page = context.new_page()
+    try:
+        page.set_content(markup)
+        measured = page.evaluate(MEASURE)
+    finally:
+        page.close()
+    return {v["name"]: {**v, **layout} for v, layout in zip(measured["views"], measured["layouts"], strict=True)}
 
 
 # --- hard cases, drawn directly at both widths ----------------------------------------------------------------
@@ -372,26 +494,28 @@ HARD_TIMELINES = _hard_timelines()
 
 
 @pytest.mark.parametrize("case", HARD_TIMELINES)
-@pytest.mark.parametrize("width", charts.WIDTHS.values())
-def test_hard_timelines_stay_legible(case: str, width: float, context: Any) -> None:
+def test_hard_timelines_stay_legible(case: str, context: Any) -> None:
     incident = incident_from(freeze(HARD_TIMELINES[case]), case)
-    svg = measure_svg(context, charts.phase_timeline(incident, T0 + timedelta(days=3), width) or "")
-    assert svg["texts"], "nothing drawn"
-    assert not overlaps(svg["texts"]), overlaps(svg["texts"])
-    assert all(t["x"] >= -0.5 and t["x"] + t["w"] <= svg["width"] + 0.5 for t in svg["texts"]), svg["texts"]
-    bands = [r for r in svg["rects"] if r["kind"] and "band" in r["kind"]]
-    assert len(bands) == len(incident.impact) and all(b["w"] >= MIN_BAND_PX for b in bands)
+    chart = charts.phase_timeline(incident, T0 + timedelta(days=3))
+    assert chart is not None
+    for view, svg in measure_chart(context, chart.svg).items():
+        assert svg["texts"], f"{view}: nothing drawn"
+        assert not overlaps(svg["texts"]), (view, overlaps(svg["texts"]))
+        assert all(t["x"] >= -0.5 and t["x"] + t["w"] <= svg["width"] + 0.5 for t in svg["texts"]), (view, svg["texts"])
+        bands = [r for r in svg["rects"] if r["kind"] and "band" in r["kind"]]
+        assert len(bands) == len(incident.impact) and all(b["w"] >= MIN_BAND_PX for b in bands), view
 
 
-@pytest.mark.parametrize("width", charts.WIDTHS.values())
-def test_a_full_fishbone_stays_legible(width: float, context: Any) -> None:
+def test_a_full_fishbone_stays_legible(context: Any) -> None:
     """Eight bones (the most drawn), three long causes on one, a 200-character cause and title, an unbroken URL."""
     incident = incident_from(freeze({**FISHBONE, "title": "A title that goes on " * 10}), "full")
     categories = ["people", "process", "tools", "inputs", "environment", "measurement", "vendor", "capacity"]
     factors = [Factor(c, LONG_CAUSES[n % len(LONG_CAUSES)][1]) for n, c in enumerate(categories)]
     factors += [Factor("process", "x" * 30 + "/" + "https://example.com/" + "a" * 60), Factor("tools", "word " * 40)]
-    svg = measure_svg(context, charts.fishbone(incident, factors, width) or "")
-    assert sum(1 for ln in svg["lines"] if ln["kind"] == "bone") >= 8
-    assert not overlaps(svg["texts"]), overlaps(svg["texts"])
-    assert not crossings(svg["texts"], svg["lines"], {"bone", "spine", "rib"})
-    assert all(t["x"] >= -0.5 and t["x"] + t["w"] <= svg["width"] + 0.5 for t in svg["texts"])
+    chart = charts.fishbone(incident, factors)
+    assert chart is not None
+    for view, svg in measure_chart(context, chart.svg).items():
+        assert sum(1 for ln in svg["lines"] if ln["kind"] == "bone") >= 8, view
+        assert not overlaps(svg["texts"]), (view, overlaps(svg["texts"]))
+        assert not crossings(svg["texts"], svg["lines"], {"bone", "spine", "rib"}), view
+        assert all(t["x"] >= -0.5 and t["x"] + t["w"] <= svg["width"] + 0.5 for t in svg["texts"]), view

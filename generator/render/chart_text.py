@@ -3,10 +3,10 @@ no two overlap. The charts' geometry (render/charts.py) is built on these measur
 template, keeps labels apart.
 
 An SVG shown as an image cannot measure its own text, so we measure here, from the advance widths of DejaVu Sans,
-the first font the charts ask for (templates/charts/_parts.svg.j2). Verdana, the next, has nearly the same widths,
-and the usual `sans-serif` fallbacks (Arial, Helvetica, Liberation Sans) are narrower, so a label measured here is
-never drawn wider than its box. Characters outside ASCII count as a full em (wide ones, CJK) or 0.8 em, which is
-more than any Latin letter takes.
+the first font the charts ask for (their style sheet, render/charts.py _style). Verdana, the next, has nearly the
+same widths, and the usual `sans-serif` fallbacks (Arial, Helvetica, Liberation Sans) are narrower, so a label
+measured here is never drawn wider than its box. Characters outside ASCII count as a full em (wide ones, CJK) or
+0.8 em, which is more than any Latin letter takes.
 """
 
 from __future__ import annotations

@@ -2,8 +2,15 @@
 
 Geometry is computed here, labels included (measured and wrapped by chart_text.py, stacked so that none overlaps
 another); the templates only place and format it. Each chart is drawn at two widths (WIDTHS) so that its text is
-13 CSS px in the content column at a 1280 px window and on a 390 px phone alike. Each chart carries <title> and
-<desc>, and every page that shows one also shows the same facts as a table (the text equivalent).
+13 CSS px in the content column at a 1280 px window and on a 390 px phone alike, both layouts in one file: the
+narrow one drawn below the wide one, each named by an SVG <view> (`X.svg#wide`, `X.svg#narrow`) that a page's
+<picture> picks by the window's width (templates/site/_charts.md.j2). The root <svg> has no size or viewBox of its
+own, so a view's viewBox alone decides what an image shows, and the file opened by itself shows the wide layout
+first. What both layouts share is in the file once: <title>, <desc> and the style sheet. Each chart carries
+<title> and <desc>, and every page that shows one also shows the same facts as a table (the text equivalent).
+
+The charts have no background: they are drawn on the page's, and in dark mode the page inverts them
+(templates/site/theme/assets/site.css), so one file serves both schemes.
 
 The 90-day uptime strip is HTML instead (templates/public/_uptime.md.j2): one focusable element a day, whose
 detail a pointer, the keyboard and a screen reader all reach. Its days are made here (uptime_day_items).
@@ -44,12 +51,14 @@ LEVEL_COLOURS = {"major_outage": "#c62828", "partial_outage": "#ef6c00", "degrad
 UNASSESSED_COLOUR = "#90a4ae"  # an impact window whose level is not set yet
 PHASE_LABELS = tuple((phase, phase_title(phase)) for phase in PHASES)
 
-# Each chart is drawn twice, at two widths, and the page shows the one that fits (templates/site/_chart.md.j2):
+# Each chart is drawn twice, at two widths, and the page shows the one that fits (templates/site/_charts.md.j2):
 # WIDE is the content column at a 1280 px window (688 CSS px), so its 13-unit text is 13 px there; NARROW fits a
-# 390 px phone's column (358 px), where the wide chart would be scaled to half and its text to 6 px.
+# 390 px phone's column (358 px), where the wide chart would be scaled to half and its text to 6 px. The names
+# are the fragments a page shows them by (X.svg#narrow), the wide layout first in the file.
 WIDE = 680.0
 NARROW = 350.0
 WIDTHS = {"wide": WIDE, "narrow": NARROW}
+VIEW_GAP = 20  # between one layout and the next below it: no view shows a pixel of another
 PAD = 10.0
 ASCENT, DESCENT = 0.93 * FONT_SIZE, 0.24 * FONT_SIZE  # DejaVu Sans: a text box is ascent + descent tall
 
@@ -118,63 +127,62 @@ class Drawing:
     def box(self, x: float, y: float, width: float, height: float, fill: str, kind: str, **more: Any) -> None:
         self.boxes.append(Box(_n(x), _n(y), _n(width), _n(height), fill, kind, **more))
 
-    def markup(self) -> Markup:
-        """The drawing as SVG elements: boxes, then the lines of each kind as one path, then text on top.
+    def markup(self, *, tooltips: bool = True) -> str:
+        """The drawing as SVG elements: boxes, then the lines of each kind as one path, then text on top. Without
+        `tooltips`, boxes have no <title>: an image shows none, and a file opened by itself has them once, on
+        the layout it shows first.
 
         Written here rather than in a template, like the uptime strip's days: a 10,000-incident site draws 40,000
-        charts, and a template loop that escapes every coordinate took most of their time. Only text is record
-        text, and it is escaped; everything else is numbers and the class names above."""
-        out = [f'<rect width="{_n(self.width)}" height="{_n(self.height)}" fill="#fff"/>']
+        layouts (20,000 files), and a template loop that escapes every coordinate took most of their time. Only
+        text is record text, and it is escaped; everything else is numbers and the class names above."""
+        out = []
         for b in self.boxes:
             classes = " ".join(c for c in (b.kind if b.kind != "swatch" else "", "dashed" if b.dashed else "") if c)
-            title = f"<title>{escape(b.title)}</title>" if b.title else ""
             attributes = f' class="{classes}"' if classes else ""
             rounded = ' rx="6"' if b.kind == "head" else ""
-            out.append(
-                f'<rect{attributes} x="{b.x}" y="{b.y}" width="{b.width}" height="{b.height}" fill="{b.fill}"'
-                f"{rounded}>{title}</rect>"
+            shape = (
+                f'<rect{attributes} x="{b.x}" y="{b.y}" width="{b.width}" height="{b.height}" fill="{b.fill}"{rounded}'
             )
+            out.append(f"{shape}><title>{escape(b.title)}</title></rect>" if b.title and tooltips else f"{shape}/>")
         paths: dict[str, list[str]] = {}
-        for s in self.strokes:  # "M x1 y1 L x2 y2" a line: a third of the bytes of a <line>
-            paths.setdefault(s.kind, []).append(f"M{s.x1} {s.y1}L{s.x2} {s.y2}")
+        for s in self.strokes:  # "M x1 y1 L x2 y2" a line, a third of the bytes of a <line>; H x2 or V y2 if level
+            end = f"V{s.y2}" if s.x1 == s.x2 else f"H{s.x2}" if s.y1 == s.y2 else f"L{s.x2} {s.y2}"
+            paths.setdefault(s.kind, []).append(f"M{s.x1} {s.y1}{end}")
         out.extend(f'<path class="{kind}" d="{"".join(d)}"/>' for kind, d in paths.items())
         for t in self.texts:
             classes = " ".join(c for c in (t.kind if f"text.{t.kind}" in STYLE_RULES else "", "halo" * t.halo) if c)
             anchor = f' text-anchor="{t.anchor}"' if t.anchor != "start" else ""
-            if len(t.lines) == 1:
-                body = str(escape(t.lines[0]))
-            else:
-                first, *rest = (str(escape(line)) for line in t.lines)
-                dy = _n(LINE_HEIGHT)
-                body = f'<tspan x="{t.x}">{first}</tspan>' + "".join(
-                    f'<tspan x="{t.x}" dy="{dy}">{line}</tspan>' for line in rest
-                )
+            # the first line is the text's own (it starts where the text does), each further one a <tspan>
+            first, *rest = (str(escape(line)) for line in t.lines)
+            body = first + "".join(f'<tspan x="{t.x}" dy="{_n(LINE_HEIGHT)}">{line}</tspan>' for line in rest)
             attributes = f' class="{classes}"' if classes else ""
             out.append(f'<text{attributes} x="{t.x}" y="{t.y}"{anchor}>{body}</text>')
-        return Markup("\n".join(out))
+        return "\n".join(out)
 
-    def style(self) -> Markup:
-        """The style sheet: the rules of the classes this drawing uses, and no others (the files stay small)."""
+    def selectors(self) -> set[str]:
+        """The style rules (STYLE_RULES) this drawing's parts use."""
         used = {f"path.{s.kind}" for s in self.strokes} | {f"rect.{b.kind}" for b in self.boxes}
         used |= {f"text.{t.kind}" for t in self.texts} | {"text.halo" for t in self.texts if t.halo}
-        used |= {"rect.dashed" for b in self.boxes if b.dashed}
-        rules = "".join(f"{selector}{{{rule}}}" for selector, rule in STYLE_RULES.items() if selector in used)
-        return Markup(
-            f"<style>text{{font:{_n(FONT_SIZE)}px {FONT_FAMILY};fill:#263238}}path{{fill:none}}{rules}</style>"
-        )
+        return used | {"rect.dashed" for b in self.boxes if b.dashed}
+
+
+def _style(drawings: Sequence[Drawing]) -> Markup:
+    """The style sheet of a chart file: the rules its layouts use, and no others (the files stay small)."""
+    used = set().union(*(d.selectors() for d in drawings))
+    rules = "".join(f"{selector}{{{rule}}}" for selector, rule in STYLE_RULES.items() if selector in used)
+    base = f"text{{font:{_n(FONT_SIZE)}px {FONT_FAMILY};fill:#263238}}path{{fill:none;stroke:#263238}}"
+    return Markup(f"<style>{base}{rules}</style>")
 
 
 # The look of each kind of part (the class names the layout gives them), by element: an axis line and an axis
-# label share a name, not a look.
+# label share a name, not a look. A line is drawn in the text's colour unless its kind says otherwise (_style).
 STYLE_RULES = {
     "text.category": "font-weight:bold",
     "text.factor": "fill:#37474f",
     "text.halo": "paint-order:stroke;stroke:#fff;stroke-width:4px;stroke-linejoin:round",
-    "path.axis": "stroke:#263238",
-    "path.tick": "stroke:#263238",
     "path.leader": "stroke:#78909c;stroke-dasharray:3 3",
-    "path.break": "stroke:#263238;stroke-width:2",
-    "path.spine": "stroke:#263238;stroke-width:3",
+    "path.break": "stroke-width:2",
+    "path.spine": "stroke-width:3",
     "path.bone": "stroke:#546e7a;stroke-width:2",
     "path.rib": "stroke:#90a4ae",
     "path.whisker": "stroke:#1a237e;stroke-width:2",
@@ -195,10 +203,41 @@ def _n(value: float) -> float:
     return int(rounded) if rounded == int(rounded) else rounded
 
 
-def _render(template: str, drawing: Drawing, **facts: Any) -> str:
-    return _template(template).render(
-        width=_n(drawing.width), height=_n(drawing.height), style=drawing.style(), parts=drawing.markup(), **facts
-    )
+@dataclass(frozen=True)
+class View:
+    """One layout in a chart file: the <view> a page shows it by (`X.svg#{name}`), where it is drawn in the file
+    (`top`) and its size, in user units, which are CSS px when the image is drawn at `width`."""
+
+    name: str
+    top: int
+    width: float
+    height: int
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A chart file: the SVG, holding every layout, and its views, widest first."""
+
+    svg: str
+    views: tuple[View, ...]
+
+
+def _render(template: str, drawings: Sequence[Drawing], **facts: Any) -> Chart:
+    """One file for a chart's layouts (one drawing per WIDTHS entry, in order): each drawn in a group below the
+    previous one and named by a <view> of exactly its size, heights rounded up to whole units so that a page can
+    give an <img> the same width and height (the image takes its aspect ratio from them)."""
+    views: list[View] = []
+    groups: list[str] = []
+    top = 0
+    for name, drawing in zip(WIDTHS, drawings, strict=True):
+        view = View(name, top, _n(drawing.width), math.ceil(drawing.height))
+        views.append(view)
+        placed = f'<g transform="translate(0 {top})">' if top else "<g>"
+        groups.append(f"{placed}\n{drawing.markup(tooltips=not groups)}\n</g>")
+        top += view.height + VIEW_GAP
+    named = "".join(f'<view id="{v.name}" viewBox="0 {v.top} {v.width} {v.height}"/>' for v in views)
+    svg = _template(template).render(style=_style(drawings), parts=Markup(named + "\n" + "\n".join(groups)), **facts)
+    return Chart(svg, tuple(views))
 
 
 def _legend(drawing: Drawing, items: Sequence[tuple[str, str, bool]], y: float) -> float:
@@ -292,7 +331,7 @@ def _timeline_facts(incident: Incident, cutoff: datetime) -> tuple[list[Marker],
     return markers, bands
 
 
-def phase_timeline(incident: Incident, cutoff: datetime, width: float = WIDE) -> str | None:
+def phase_timeline(incident: Incident, cutoff: datetime) -> Chart | None:
     """Impact windows as bands, one row per service, under the response phases, on an axis that keeps every
     window legible: a quiet gap longer than QUIET_BREAK (no window open) is cut out and labelled, and no step
     between two moments is narrower than MIN_STEP. Phase labels are flags whose leader lines drop to the axis,
@@ -301,6 +340,13 @@ def phase_timeline(incident: Incident, cutoff: datetime, width: float = WIDE) ->
     moments = sorted({m.moment for m in markers} | {b.start for b in bands} | {b.end for b in bands})
     if not moments:
         return None
+    drawings = [_timeline_drawing(markers, bands, moments, width) for width in WIDTHS.values()]
+    return _render("timeline.svg.j2", drawings, incident=incident, markers=markers, bands=bands)
+
+
+def _timeline_drawing(
+    markers: Sequence[Marker], bands: Sequence[Band], moments: Sequence[datetime], width: float
+) -> Drawing:
     first = moments[0]
     span = moments[-1] - first
     steps = [None if _quiet(a, b, bands, span) else b - a for a, b in itertools.pairwise(moments)]
@@ -359,7 +405,7 @@ def phase_timeline(incident: Incident, cutoff: datetime, width: float = WIDE) ->
     if any(b.ongoing for b in bands):
         legend.append(("ongoing (dashed edge)", "#ffffff", True))
     drawing.height = round(_legend(drawing, legend, y + 6) + PAD if legend else y + PAD, 1)
-    return _render("timeline.svg.j2", drawing, incident=incident, markers=markers, bands=bands)
+    return drawing
 
 
 def _marker_lines(marker: Marker, first: datetime, narrow: bool) -> tuple[str, ...]:
@@ -437,7 +483,7 @@ def _bone_categories(factors: Sequence[Factor]) -> list[str]:
     return categories[:MAX_BONES]
 
 
-def fishbone(incident: Incident, factors: Sequence[Factor], width: float = WIDE) -> str | None:
+def fishbone(incident: Incident, factors: Sequence[Factor]) -> Chart | None:
     """An Ishikawa diagram: the effect at the head, one bone per category, its factors wrapped beside it. Wide,
     the classic fish: bones above and below a horizontal spine, each factor in the column right of its bone, so a
     wrapped factor never reaches the next bone. Narrow, or with more than MAX_BONES_A_SIDE bones a side, the fish
@@ -447,12 +493,15 @@ def fishbone(incident: Incident, factors: Sequence[Factor], width: float = WIDE)
         return None
     categories = _bone_categories(factors)
     texts = {c: [" ".join((f.description or "").split()) for f in factors if f.category == c] for c in categories}
-    drawing = Drawing(width)
-    if width < WIDE or len(categories) > 2 * MAX_BONES_A_SIDE:
-        _vertical_fish(drawing, incident.title, categories, texts)
-    else:
-        _horizontal_fish(drawing, incident.title, categories, texts)
-    return _render("fishbone.svg.j2", drawing, incident=incident, factors=factors)
+    drawings = []
+    for width in WIDTHS.values():
+        drawing = Drawing(width)
+        if width < WIDE or len(categories) > 2 * MAX_BONES_A_SIDE:
+            _vertical_fish(drawing, incident.title, categories, texts)
+        else:
+            _horizontal_fish(drawing, incident.title, categories, texts)
+        drawings.append(drawing)
+    return _render("fishbone.svg.j2", drawings, incident=incident, factors=factors)
 
 
 def _factor_block(drawing: Drawing, x: float, y: float, bone_x: float, text: str, text_width_: float) -> float:
@@ -584,9 +633,14 @@ def _row_words(row: DurationRow) -> str:
     return f"{row.group} ({incidents}): median {duration(row.median)}, {p90}"
 
 
-def duration_chart(title: str, rows: Sequence[DurationRow], width: float = WIDE) -> str:
+def duration_chart(title: str, rows: Sequence[DurationRow]) -> Chart:
     """Each group's median as a bar and its p90 as a whisker, on a logarithmic axis, so that an 803-minute SEV4
     and a 10-minute SEV1 are both visible; every row says how many incidents its figures come from."""
+    drawings = [_duration_drawing(rows, width) for width in WIDTHS.values()]
+    return _render("bars.svg.j2", drawings, title=title, description="; ".join(_row_words(r) for r in rows))
+
+
+def _duration_drawing(rows: Sequence[DurationRow], width: float) -> Drawing:
     drawing = Drawing(width)
     values = [v for r in rows for v in (r.median, r.p90) if v is not None and v > 0]
     # the axis starts a tick below the shortest value, so that the shortest bar is still a bar
@@ -630,12 +684,18 @@ def duration_chart(title: str, rows: Sequence[DurationRow], width: float = WIDE)
     note = wrap("Logarithmic scale: each step is a multiple. Bar: median; line: p90.", width - 2 * PAD)
     last = drawing.text(PAD, axis_y + 8 + ASCENT + LINE_HEIGHT + 6, note, "legend")
     drawing.height = round(last.y + LINE_HEIGHT * (len(last.lines) - 1) + DESCENT + PAD, 1)
-    return _render("bars.svg.j2", drawing, title=title, description="; ".join(_row_words(r) for r in rows))
+    return drawing
 
 
-def count_chart(title: str, data: Sequence[tuple[str, int]], width: float = WIDE) -> str:
+def count_chart(title: str, data: Sequence[tuple[str, int]]) -> Chart:
     """Counts as vertical bars on a linear scale (counts add up, unlike durations); a label under a bar and its
     value over it only where there is room for them (the page's table has every one)."""
+    drawings = [_count_drawing(data, width) for width in WIDTHS.values()]
+    description = "; ".join(f"{name} {value}" for name, value in data)
+    return _render("bars.svg.j2", drawings, title=title, description=description)
+
+
+def _count_drawing(data: Sequence[tuple[str, int]], width: float) -> Drawing:
     drawing = Drawing(width)
     plot_top, plot_height = PAD + LINE_HEIGHT + 4, 160.0  # room over the tallest bar for its value
     left, right = PAD + 30, width - PAD
@@ -658,8 +718,7 @@ def count_chart(title: str, data: Sequence[tuple[str, int]], width: float = WIDE
         if index % every == 0 and left + slot * index + label_width <= width:
             drawing.text(left + slot * index, baseline + 8 + ASCENT, [name], "axis")
     drawing.height = round(baseline + 8 + ASCENT + DESCENT + PAD, 1)
-    description = "; ".join(f"{name} {value}" for name, value in data)
-    return _render("bars.svg.j2", drawing, title=title, description=description)
+    return drawing
 
 
 # --- the uptime strip's days (templates/public/_uptime.md.j2) ------------------------------------------------------

@@ -9,12 +9,14 @@ it names the pages, links them and hands the facts to the templates.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from generator import workers
 from generator.analyze import lessons, metrics, postmortems
-from generator.analyze.internal import UNKNOWN_MONTH, InternalAnalysis
+from generator.analyze.internal import UNKNOWN_MONTH, IncidentMonth, InternalAnalysis
 from generator.render import charts
 from generator.render.markdown import Trusted, markdown_environment
 
@@ -36,24 +38,34 @@ def render_site(
     return dict(sorted(pages.items()))
 
 
-def render_analysis(analysis: InternalAnalysis, weights: Mapping[str, float]) -> dict[str, str]:
-    """Every page but the post-mortems: runbooks, incident lists, lessons, action items, metrics, home."""
+def render_analysis(
+    analysis: InternalAnalysis, weights: Mapping[str, float], only: Container[str] | None = None
+) -> dict[str, str]:
+    """Every page but the post-mortems: runbooks, incident lists, lessons, action items, metrics, home. With
+    `only`, just the pages of those paths (the metrics page with its charts): what `incidentkb serve` shows of an
+    edit before the whole site is generated again (generator/preview.py)."""
+    wanted: Callable[[str], bool] = (lambda _: True) if only is None else only.__contains__
     env = markdown_environment()
     pages: dict[str, str] = {}
     for book in analysis.runbooks:
-        pages[f"runbooks/{book.service.id}.md"] = env.get_template("site/runbook.md.j2").render(
-            service=book.service, book=book, weights=weights
+        if wanted(path := f"runbooks/{book.service.id}.md"):
+            pages[path] = env.get_template("site/runbook.md.j2").render(
+                service=book.service, book=book, weights=weights
+            )
+    if wanted("runbooks/index.md"):
+        pages["runbooks/index.md"] = env.get_template("site/runbooks-index.md.j2").render(runbooks=analysis.runbooks)
+    pages.update(_incident_indexes(env, analysis, wanted))
+    pages.update(_lessons(env, analysis, wanted))
+    if wanted("actions.md"):
+        pages["actions.md"] = env.get_template("site/actions.md.j2").render(
+            tracker=analysis.tracker, today=analysis.today, recently_closed_days=lessons.RECENTLY_CLOSED_DAYS
         )
-    pages["runbooks/index.md"] = env.get_template("site/runbooks-index.md.j2").render(runbooks=analysis.runbooks)
-    pages.update(_incident_indexes(env, analysis))
-    pages.update(_lessons(env, analysis))
-    pages["actions.md"] = env.get_template("site/actions.md.j2").render(
-        tracker=analysis.tracker, today=analysis.today, recently_closed_days=lessons.RECENTLY_CLOSED_DAYS
-    )
-    pages.update(_metrics(env, analysis.metrics))
-    pages["index.md"] = env.get_template("site/home.md.j2").render(
-        ongoing=analysis.ongoing, recent=analysis.recent, overdue=analysis.tracker.overdue
-    )
+    if wanted("metrics.md"):
+        pages.update(_metrics(env, analysis.metrics))
+    if wanted("index.md"):
+        pages["index.md"] = env.get_template("site/home.md.j2").render(
+            ongoing=analysis.ongoing, recent=analysis.recent, overdue=analysis.tracker.overdue
+        )
     return pages
 
 
@@ -69,11 +81,9 @@ def render_postmortems(facts: Iterable[postmortems.PostmortemFacts], cutoff: dat
 def _postmortem(env, facts: postmortems.PostmortemFacts, cutoff: datetime) -> dict[str, str]:  # type: ignore[no-untyped-def]
     incident = facts.incident
     pages: dict[str, str] = {}
-    timeline_chart = _chart_files(
-        pages, f"{incident.id}-timeline", lambda width: charts.phase_timeline(incident, cutoff, width)
-    )
-    fishbone_chart = _chart_files(
-        pages, f"{incident.id}-fishbone", lambda width: charts.fishbone(incident, facts.contributing_factors, width)
+    timeline_chart = _chart_file(pages, f"{incident.id}-timeline", charts.phase_timeline(incident, cutoff))
+    fishbone_chart = _chart_file(
+        pages, f"{incident.id}-fishbone", charts.fishbone(incident, facts.contributing_factors)
     )
     pages[f"incidents/{incident.id}.md"] = env.get_template("site/postmortem.md.j2").render(
         incident=incident,
@@ -86,44 +96,51 @@ def _postmortem(env, facts: postmortems.PostmortemFacts, cutoff: datetime) -> di
     return pages
 
 
-def _chart_files(
-    pages: dict[str, str], name: str, draw: Callable[[float], str | None], prefix: str = "../"
-) -> dict[str, str] | None:
-    """A chart drawn at each of its widths into `pages` ({name}.svg, {name}-narrow.svg); the paths a page links
-    them by, or None when there is nothing to draw."""
-    paths = {}
-    for variant, width in charts.WIDTHS.items():
-        svg = draw(width)
-        if svg is None:
-            return None
-        file = f"{CHART_DIR}/{name}.svg" if variant == "wide" else f"{CHART_DIR}/{name}-{variant}.svg"
-        pages[file] = svg
-        paths[variant] = prefix + file
-    return paths
+@dataclass(frozen=True)
+class ChartFile:
+    """How a page shows a chart (templates/site/_charts.md.j2): its file's path from the page's Markdown (for the
+    <img>, which MkDocs checks and rewrites), the same path from the built page (for the <picture>'s <source>,
+    raw HTML, which MkDocs leaves as written: with directory URLs a page x.md is served as x/, a folder deeper),
+    and the file's views by name."""
+
+    src: Trusted
+    page_src: Trusted
+    views: Mapping[str, charts.View]
 
 
-def _lessons(env, analysis: InternalAnalysis) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The lessons-learned index, the near misses, a summary page per view and a page per group."""
-    pages = {
-        "lessons/index.md": env.get_template("site/lessons-index.md.j2").render(
+def _chart_file(pages: dict[str, str], name: str, chart: charts.Chart | None, prefix: str = "../") -> ChartFile | None:
+    """A chart into `pages` as one file, {name}.svg, holding all its layouts; None when there is nothing to draw."""
+    if chart is None:
+        return None
+    file = f"{CHART_DIR}/{name}.svg"
+    pages[file] = chart.svg
+    src = prefix + quote(file)
+    return ChartFile(Trusted(src), Trusted("../" + src), {view.name: view for view in chart.views})
+
+
+def _lessons(env, analysis: InternalAnalysis, wanted: Callable[[str], bool]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The lessons-learned index, the near misses, a summary page per view and a page per group (those wanted)."""
+    pages = {}
+    if wanted("lessons/index.md"):
+        pages["lessons/index.md"] = env.get_template("site/lessons-index.md.j2").render(
             patterns=analysis.patterns, near_misses=analysis.near_misses, views=analysis.views
-        ),
-        "lessons/near-misses.md": env.get_template("site/lessons-near-misses.md.j2").render(
+        )
+    if wanted("lessons/near-misses.md"):
+        pages["lessons/near-misses.md"] = env.get_template("site/lessons-near-misses.md.j2").render(
             near_misses=analysis.near_misses
-        ),
-    }
+        )
     group_template = env.get_template("site/lessons-group.md.j2")
     for view in analysis.views:
         group_pages = {g.group.key: group_page(view.slug, g.group.key) for g in view.groups}
-        pages[f"lessons/{view.slug}.md"] = env.get_template("site/lessons-view.md.j2").render(
-            view=view, group_pages=group_pages
-        )
+        if wanted(f"lessons/{view.slug}.md"):
+            pages[f"lessons/{view.slug}.md"] = env.get_template("site/lessons-view.md.j2").render(
+                view=view, group_pages=group_pages
+            )
         if view.slug in GROUPS_LISTED_ELSEWHERE:
             continue
         for g in view.groups:
-            pages["lessons/" + group_pages[g.group.key]] = group_template.render(
-                view=view, group=g.group, summary=g.summary
-            )
+            if wanted(path := "lessons/" + group_pages[g.group.key]):
+                pages[path] = group_template.render(view=view, group=g.group, summary=g.summary)
     return pages
 
 
@@ -143,13 +160,24 @@ def group_page(view_slug: str, key: str) -> str:
     return f"{view_slug}/{name}_.md" if name == "index" else f"{view_slug}/{name}.md"
 
 
-def _incident_indexes(env, analysis: InternalAnalysis) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """The incidents index, which links every month, and a page per month listing its incidents: every
-    post-mortem is reachable from the index (tests/test_site_content.py follows the links)."""
+def _incident_indexes(env, analysis: InternalAnalysis, wanted: Callable[[str], bool]) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The incidents index, which links every month, and a page per month listing its incidents (those wanted):
+    every post-mortem is reachable from the index (tests/test_site_content.py follows the links)."""
     months = analysis.months  # newest first
-    template = env.get_template("site/incidents-month.md.j2")
-    pages = {
-        f"incidents/{m.month}.md": template.render(
+    pages = month_pages(months, wanted)
+    if wanted("incidents/index.md"):
+        pages["incidents/index.md"] = env.get_template("site/incidents-index.md.j2").render(
+            ongoing=analysis.ongoing, months=months, kinds=analysis.kinds, unknown_month=UNKNOWN_MONTH
+        )
+    return pages
+
+
+def month_pages(months: Sequence[IncidentMonth], wanted: Callable[[str], bool]) -> dict[str, str]:
+    """The page of each month (newest first, analyze/internal.py incident_months) whose path is wanted, linking the
+    months before and after it."""
+    template = markdown_environment().get_template("site/incidents-month.md.j2")
+    return {
+        path: template.render(
             month=m.month,
             incidents=m.incidents,
             newer=months[index - 1].month if index > 0 else None,
@@ -157,11 +185,8 @@ def _incident_indexes(env, analysis: InternalAnalysis) -> dict[str, str]:  # typ
             unknown_month=UNKNOWN_MONTH,
         )
         for index, m in enumerate(months)
+        if wanted(path := f"incidents/{m.month}.md")
     }
-    pages["incidents/index.md"] = env.get_template("site/incidents-index.md.j2").render(
-        ongoing=analysis.ongoing, months=months, kinds=analysis.kinds, unknown_month=UNKNOWN_MONTH
-    )
-    return pages
 
 
 def _metrics(env, facts: metrics.MetricsAnalysis) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -170,14 +195,14 @@ def _metrics(env, facts: metrics.MetricsAnalysis) -> dict[str, str]:  # type: ig
     mitigate = _durations(facts.mitigate_by_severity)
     months = [(bar.label, round(bar.value)) for bar in facts.incidents_per_month]
     chart_paths = {
-        "detect": _chart_files(
-            pages, "metrics-detect-by-severity", lambda w: charts.duration_chart("Time to detect", detect, w), ""
+        "detect": _chart_file(
+            pages, "metrics-detect-by-severity", charts.duration_chart("Time to detect by severity", detect), ""
         ),
-        "mitigate": _chart_files(
-            pages, "metrics-mitigate-by-severity", lambda w: charts.duration_chart("Time to mitigate", mitigate, w), ""
+        "mitigate": _chart_file(
+            pages, "metrics-mitigate-by-severity", charts.duration_chart("Time to mitigate by severity", mitigate), ""
         ),
-        "per_month": _chart_files(
-            pages, "metrics-incidents-per-month", lambda w: charts.count_chart("Incidents per month", months, w), ""
+        "per_month": _chart_file(
+            pages, "metrics-incidents-per-month", charts.count_chart("Incidents per month", months), ""
         ),
     }
     pages["metrics.md"] = env.get_template("site/metrics.md.j2").render(
