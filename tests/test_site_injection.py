@@ -188,6 +188,8 @@ def test_postmortem_shows_every_payload_as_text(hostile: dict[str, Path], record
     for payload in [*PAYLOADS, squash(record["title"])]:
         assert payload in text, f"{payload!r} is not shown as text on the post-mortem"
     assert "{{ 7*7 }}" in text
+    # No payload holds a backslash: one on the page is an escape shown instead of applied (text escaped twice)
+    assert "\\" not in text, f"escaped twice: {text[max(text.find(chr(92)) - 60, 0) : text.find(chr(92)) + 60]!r}"
     assert not re.search(r"(?<![\w.:])49(?![\w:]|\.\d)", text), "{{ 7*7 }} was evaluated somewhere"
     assert "root:x:0:0" not in text, "a snippet include read /etc/passwd"
     parsed = parse_html(markup)
