@@ -1,6 +1,7 @@
 """Search benchmark: Pagefind against Material's search on the same synthetic site, in headless Chromium.
 
     python benchmarks/bench_search.py [--sizes 10000] [--queries 20] [--seed 1] [--jobs 2] [--reuse-sites]
+                                      [--engines pagefind,material] [--sites-dir DIR] [--type-delay MS]
 
 For each size, the corpus of bench_build.py (benchmarks/.corpus/build-N/) is built twice in the same run:
 - `pagefind`: `incidentkb build`, as shipped: Pagefind indexes every word of the post-mortems, runbooks, lessons
@@ -10,10 +11,12 @@ For each size, the corpus of bench_build.py (benchmarks/.corpus/build-N/) is bui
 Words are sampled (seeded) from every section of the post-mortems' records, round robin over the sections. For
 each engine and word, a new browser context (an empty cache) opens a post-mortem, waits for its load event, clicks
 into the search box and at once puts the word into it (as pasted); the page records when the first result is in
-the result list. The
+the result list. With --type-delay MS (Pagefind only) the word is typed key by key instead, MS apart, a search
+per keystroke, and the time runs from the last key to the first result of the whole word. The
 bytes are every response's body and headers (Playwright's request sizes, the page's workers included), counted
 up to the first result and again once the network is quiet, the search's own files (index, fragments, filters,
-scripts) apart from the page's. The
+scripts) apart from the page's; the search's bytes in before the first key tell whether the engine was loaded
+by then. The
 server sends files as they are, without compression (Pagefind's files are compressed already; the size of
 Material's index compressed with gzip is recorded beside it).
 
@@ -26,6 +29,7 @@ import argparse
 import contextlib
 import gzip
 import json
+import os
 import random
 import re
 import shutil
@@ -88,10 +92,12 @@ TIMEOUT_MS = 300_000  # Material's full-text index at 10,000 incidents takes mos
 # --- sites --------------------------------------------------------------------------------------------------
 
 
-def build_sites(root: Path, out: Path, jobs: int, timeout: float, reuse: bool) -> dict[str, Any]:
-    """Both sites of the corpus at `root` under `out`, each built in its own timed child process."""
+def build_sites(
+    root: Path, out: Path, engines: tuple[str, ...], jobs: int, timeout: float, reuse: bool
+) -> dict[str, Any]:
+    """The sites of `engines` for the corpus at `root` under `out`, each built in its own timed child process."""
     builds: dict[str, Any] = {}
-    for engine in ENGINES:
+    for engine in engines:
         site = out / f"site-{engine}"
         if reuse and (site / "index.html").is_file():
             builds[engine] = {"site": str(site), "reused": True, **site_figures(site), **search_files(site, engine)}
@@ -190,8 +196,28 @@ TYPE = """([selector, word]) => {
 }"""
 
 
-def measure(browser: Any, base: str, page_path: str, engine: str, word: str) -> dict[str, Any]:
-    """One query on a fresh page: time from typing to the first result, and bytes (to then, and settled)."""
+# With --type-delay: the word typed key by key. Records each key's time and each time the result list goes from
+# empty to filled; the status names the word whose results are all shown (search.js), so the last filling before
+# then is the first result of the whole word.
+WATCH_KEYS = """() => {
+  window.__keys = [];
+  window.__fills = [];
+  document.addEventListener("keydown", () => window.__keys.push(performance.now()), true);
+  let filled = false;
+  new MutationObserver(() => {
+    const now = !!document.querySelector("[data-ikb-search-list] > li");
+    if (now && !filled) window.__fills.push({at: performance.now(), epoch: performance.timeOrigin + performance.now()});
+    filled = now;
+  }).observe(document.body, {childList: true, subtree: true});
+}"""
+SHOWS = "word => document.querySelector('[data-ikb-search-status]')?.dataset.ikbSearchTerm === word"
+
+
+def measure(
+    browser: Any, base: str, page_path: str, engine: str, word: str, type_delay: int | None = None
+) -> dict[str, Any]:
+    """One query on a fresh page: time from typing (the last key, with `type_delay`) to the first result, and
+    bytes (to then, and settled)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
     finished: list[tuple[str, float, int]] = []  # url, when it finished (epoch ms), bytes transferred
@@ -203,11 +229,20 @@ def measure(browser: Any, base: str, page_path: str, engine: str, word: str) -> 
 
     context.on("requestfinished", done)  # the context sees the requests of the page's workers too
     page.goto(base + page_path, wait_until="load")
-    page.evaluate(WATCH, RESULT[engine])
-    page.click(INPUT[engine])  # the reader clicks into the box, and types at once
-    typed = page.evaluate(TYPE, [INPUT[engine], word])
-    page.wait_for_function("() => window.__first", timeout=TIMEOUT_MS, polling=50)
-    first = page.evaluate("() => window.__first")
+    if type_delay is None:
+        page.evaluate(WATCH, RESULT[engine])
+        page.click(INPUT[engine])  # the reader clicks into the box, and types at once
+        typed = page.evaluate(TYPE, [INPUT[engine], word])
+        page.wait_for_function("() => window.__first", timeout=TIMEOUT_MS, polling=50)
+        first = page.evaluate("() => window.__first")
+    else:
+        page.evaluate(WATCH_KEYS)
+        page.click(INPUT[engine])
+        page.keyboard.type(word, delay=type_delay)
+        page.wait_for_function(SHOWS, arg=word, timeout=TIMEOUT_MS, polling=50)
+        typed = page.evaluate("() => window.__keys.at(-1)")
+        first = page.evaluate("() => window.__fills.at(-1)")
+    typed_epoch = page.evaluate("at => performance.timeOrigin + at", typed)
     count = page.eval_on_selector_all(RESULT[engine], "items => items.length")
     with contextlib.suppress(Exception):
         page.wait_for_load_state("networkidle", timeout=30_000)
@@ -215,6 +250,7 @@ def measure(browser: Any, base: str, page_path: str, engine: str, word: str) -> 
     context.close()
     by_first = {"search": 0, "page": 0}
     settled = {"search": 0, "page": 0}
+    before_typing = 0  # the search's files in before the first key: the engine loaded while the page did
     search_requests = 0
     for url, end, size in finished:
         kind = "search" if SEARCH_FILE.search(url) else "page"
@@ -222,10 +258,14 @@ def measure(browser: Any, base: str, page_path: str, engine: str, word: str) -> 
         settled[kind] += size
         if end <= first["epoch"]:
             by_first[kind] += size
+        if kind == "search" and end <= typed_epoch:
+            before_typing += size
     return {
         "engine": engine,
         "word": word,
+        "type_delay_ms": type_delay,
         "first_result_ms": first["at"] - typed,
+        "search_bytes_before_typing": before_typing,
         "results_shown": count,
         "search_bytes_to_first": by_first["search"],
         "page_bytes_to_first": by_first["page"],
@@ -236,22 +276,26 @@ def measure(browser: Any, base: str, page_path: str, engine: str, word: str) -> 
     }
 
 
-def run_queries(sites: dict[str, Any], words: list[dict[str, str]], page_path: str) -> list[dict[str, Any]]:
+def run_queries(
+    sites: dict[str, Any], words: list[dict[str, str]], page_path: str, type_delay: int | None = None
+) -> list[dict[str, Any]]:
+    """Every word on every site of `sites` (engine -> build), each on a fresh page."""
     from playwright.sync_api import sync_playwright
 
     rows = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for engine in ENGINES:
+            for engine in sites:
                 with serve(Path(sites[engine]["site"])) as base:
                     for sample in words:
-                        row = {**measure(browser, base, page_path, engine, sample["word"]), **sample}
+                        row = {**measure(browser, base, page_path, engine, sample["word"], type_delay), **sample}
                         rows.append(row)
                         print(
                             f"  {engine:<8} {sample['section']:<20} {sample['word']:<22} "
                             f"{row['first_result_ms']:8.0f} ms  {row['search_bytes_to_first'] / 1e6:7.2f} MB "
-                            f"({row['search_bytes_settled'] / 1e6:.2f} settled)  {row['results_shown']} shown",
+                            f"({row['search_bytes_settled'] / 1e6:.2f} settled, "
+                            f"{row['search_bytes_before_typing'] / 1e6:.2f} before typing)  {row['results_shown']} shown",
                             file=sys.stderr,
                         )
         finally:
@@ -266,9 +310,15 @@ def first_incident_id(root: Path) -> str:
 
 
 def medians(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
-    keys = ("first_result_ms", "search_bytes_to_first", "search_bytes_settled", "page_bytes_to_first")
+    keys = (
+        "first_result_ms",
+        "search_bytes_to_first",
+        "search_bytes_settled",
+        "page_bytes_to_first",
+        "search_bytes_before_typing",
+    )
     summary = {}
-    for engine in ENGINES:
+    for engine in dict.fromkeys(r["engine"] for r in rows):
         mine = [r for r in rows if r["engine"] == engine]
         summary[engine] = {f"{k}_median": statistics.median(r[k] for r in mine) for k in keys}
         summary[engine]["first_result_ms_max"] = max(r["first_result_ms"] for r in mine)
@@ -284,7 +334,7 @@ def markdown_table(results: list[dict[str, Any]]) -> str:
         "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
-        for engine in ENGINES:
+        for engine in result["medians"]:
             m, b = result["medians"][engine], result["builds"][engine]
             index = f"{b['search_bytes'] / 1e6:.1f}"
             if "search_bytes_gzip" in b:
@@ -306,6 +356,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=2, help="CPUs for each build (default: 2)")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before a build is killed")
     parser.add_argument("--reuse-sites", action="store_true", help="measure the sites of an earlier run again")
+    parser.add_argument(
+        "--engines",
+        default=",".join(ENGINES),
+        help="the searches to build and measure, comma-separated (default: pagefind,material; Material's takes "
+        "minutes per query at 10,000 incidents)",
+    )
+    parser.add_argument(
+        "--type-delay",
+        type=int,
+        metavar="MS",
+        help="type each word key by key, MS apart, and time from the last key (pagefind only: its status names "
+        "the word whose results it shows)",
+    )
+    parser.add_argument(
+        "--sites-dir", help="where the sites are built or reused, with one size (default: .corpus/search-N)"
+    )
     parser.add_argument("--build-site", nargs=3, metavar=("ENGINE", "ROOT", "SITE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.build_site:
@@ -313,22 +379,44 @@ def main(argv: list[str] | None = None) -> int:
         build_one(engine, Path(root), Path(site), args.jobs)
         return 0
     executable("incidentkb")  # the project is installed
+    load_at_start = os.getloadavg()  # the machine may be shared: the figures are worth what the load lets them be
+    if args.sites_dir and "," in args.sizes:
+        parser.error("--sites-dir takes one size")
+    engines = tuple(dict.fromkeys(e.strip() for e in args.engines.split(",") if e.strip()))
+    if not engines or set(engines) - set(ENGINES):
+        parser.error(f"--engines: choose from {', '.join(ENGINES)}")
+    if args.type_delay is not None and engines != ("pagefind",):
+        parser.error("--type-delay needs --engines pagefind")
     results = []
     for count in (int(s) for s in args.sizes.split(",")):
         root = corpus(count, args.seed)
-        out = root.parent / f"search-{count}"
-        out.mkdir(exist_ok=True)
-        builds = build_sites(root, out, args.jobs, args.timeout, args.reuse_sites)
+        out = Path(args.sites_dir).resolve() if args.sites_dir else root.parent / f"search-{count}"
+        out.mkdir(parents=True, exist_ok=True)
+        builds = build_sites(root, out, engines, args.jobs, args.timeout, args.reuse_sites)
         words = sample_words(root, args.queries, args.seed)
         page_path = f"incidents/{first_incident_id(root)}/"  # the page each query starts on
-        rows = run_queries(builds, words, page_path)
+        rows = run_queries(builds, words, page_path, args.type_delay)
         results.append({"incidents": count, "builds": builds, "words": words, "rows": rows, "medians": medians(rows)})
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     RESULTS_DIR.mkdir(exist_ok=True)
     target = RESULTS_DIR / f"search-{args.sizes.replace(',', '-')}-{stamp}.json"
-    payload = {"machine": machine(), "seed": args.seed, "finished": time.time(), "results": results}
+    payload = {
+        "machine": machine(),
+        "seed": args.seed,
+        "type_delay_ms": args.type_delay,
+        "load_average": {"start": load_at_start, "end": os.getloadavg()},
+        "finished": time.time(),
+        "results": results,
+    }
     target.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     print(markdown_table(results))
+    start, end = payload["load_average"]["start"], payload["load_average"]["end"]
+    print(
+        f"load average (1, 5, 15 min): {' '.join(f'{x:.2f}' for x in start)} at the start, "
+        f"{' '.join(f'{x:.2f}' for x in end)} at the end ({os.cpu_count()} CPUs)"
+    )
+    if args.type_delay is not None:
+        print(f"(each word typed key by key, {args.type_delay} ms apart: the first result is timed from the last key)")
     print(f"results: {target.relative_to(REPO)}", file=sys.stderr)
     return 0
 

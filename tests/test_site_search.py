@@ -2,7 +2,10 @@
 example site served on 127.0.0.1: a word that occurs only in one section of a post-mortem finds that post-mortem,
 for every section; a runbook's and a lessons page's words find those pages; a filter narrows the results to what
 it names; an incident id lists its own post-mortem first; and record text with markup in a searchable section is
-shown as text in a result's excerpt, never run.
+shown as text in a result's excerpt, never run. The search box: a page carries only the box, and search.js builds
+the rest (clear button, filters, results) once, when it is first opened; "/", "s" and "f" open it, the arrows
+move through the results, Escape closes it; without JavaScript no box is offered. The index: the indexer reads
+each page from its searched element on, and PAGEFIND_BINARY_PATH chooses the binary.
 """
 
 from __future__ import annotations
@@ -94,19 +97,25 @@ def run_search(page: Any, word: str, filters: dict[str, str]) -> list[str]:
     """Type `word` into the header's search box, choose `filters`, and return the paths of the results listed."""
     page.click("[data-ikb-search-query]")
     page.keyboard.type(word, delay=10)
-    wait_for_results(page)
+    wait_for_results(page, word)
     for name, value in filters.items():
         select = f"[data-ikb-filter={name}]"
         page.wait_for_selector(f"{select} option[value='{value}']", state="attached")
         before = page.inner_text(STATUS)
         page.select_option(select, value)
         page.wait_for_function(f"t => document.querySelector('{STATUS}').textContent !== t", arg=before)
-        wait_for_results(page)
+        wait_for_results(page, word)
     return [urlsplit(href).path for href in page.eval_on_selector_all(RESULT_LINKS, "as => as.map(a => a.href)")]
 
 
-def wait_for_results(page: Any) -> None:
-    page.wait_for_function(f"() => /matching/.test(document.querySelector('{STATUS}').textContent)", timeout=20000)
+def wait_for_results(page: Any, word: str) -> None:
+    """Until the list shows the results of `word` itself (a search per keystroke shows its prefixes' first)."""
+    page.wait_for_function(
+        """([status, word]) => document.querySelector(status)?.dataset.ikbSearchTerm === word
+            && /matching/.test(document.querySelector(status).textContent)""",
+        arg=[STATUS, word.strip()],
+        timeout=20000,
+    )
 
 
 def words(text: str) -> list[str]:
@@ -323,3 +332,147 @@ def test_a_failed_index_fails_the_build_and_keeps_the_previous_site(tmp_path: Pa
     assert failed.returncode != 0 and "Traceback" not in failed.stderr
     assert "no page of" in failed.stderr and "data-pagefind-body" in failed.stderr, failed.stderr
     assert tree_digest(site) == before
+
+
+# --- the search box: what every page carries, the keyboard, without JavaScript ---------------------------------
+
+PANEL = ("[data-ikb-search-list]", "[data-ikb-search-status]", ".ikb-search__filters", ".md-search__options")
+
+
+def test_a_page_carries_only_the_box_and_the_panel_is_built_once_when_opened(
+    example: tuple[Path, Path], browser: Any
+) -> None:
+    """The clear button, the filters and the result list are the same on every page: search.js builds them when
+    the search is first opened, once, and the box's aria-controls then names the results."""
+    _, site = example
+    html = (site / "incidents" / "INC-2026-005" / "index.html").read_text(encoding="utf-8")
+    assert "data-ikb-search-query" in html
+    for marker in ("data-ikb-search-list", "data-ikb-search-status", "ikb-search__filters", "md-search__options"):
+        assert marker not in html, marker
+    with serve(site) as base:
+        page, watch = watched_page(browser.new_context(viewport={"width": 1280, "height": 900}))
+        page.goto(base + "incidents/INC-2026-005/", wait_until="networkidle")
+        assert [page.locator(selector).count() for selector in PANEL] == [0, 0, 0, 0]
+        for _ in range(2):  # opened, closed and opened again: still one of each
+            page.click("[data-ikb-search-query]")
+            page.keyboard.press("Escape")
+        page.keyboard.press("/")
+        assert [page.locator(selector).count() for selector in PANEL] == [1, 1, 1, 1]
+        controls = page.get_attribute("[data-ikb-search-query]", "aria-controls")
+        assert controls and page.locator(f"#{controls}").count() == 1
+        assert page.get_attribute(".md-search__options button", "aria-label") == "Clear"
+        assert page.get_attribute("[data-ikb-search-status]", "role") == "status"
+        assert len(page.locator("[data-ikb-filter]").all()) == len(
+            ("section", "service", "severity", "kind", "year", "tag")
+        )
+        word = "duplicate"
+        page.keyboard.type(word, delay=10)
+        wait_for_results(page, word)
+        assert "/incidents/INC-2026-005/" in [
+            urlsplit(h).path for h in page.eval_on_selector_all(RESULT_LINKS, "as => as.map(a => a.href)")
+        ]
+        page.click(".md-search__options button")  # the clear button empties the box and the list
+        page.wait_for_function(f"() => !document.querySelector('{STATUS}').dataset.ikbSearchTerm")
+        assert page.input_value("[data-ikb-search-query]") == ""
+        assert page.locator("[data-ikb-search-list] > li").count() == 0
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+@pytest.mark.parametrize("key", ["/", "s", "f"])
+def test_the_keyboard_opens_the_search_moves_through_the_results_and_closes_it(
+    example: tuple[Path, Path], browser: Any, key: str
+) -> None:
+    _, site = example
+    with serve(site) as base:
+        page, watch = watched_page(browser.new_context(viewport={"width": 1280, "height": 900}))
+        page.goto(base + "incidents/INC-2026-005/", wait_until="networkidle")
+        opened = "() => document.getElementById('__search').checked"
+        focused = "() => document.activeElement && document.activeElement.matches('[data-ikb-search-query]')"
+        assert not page.evaluate(opened)
+        page.keyboard.press(key)
+        assert page.evaluate(opened) and page.evaluate(focused)
+        word = "refunds"  # an "s" and an "f" in the box are letters of the word, not shortcuts
+        page.keyboard.type(word, delay=10)
+        wait_for_results(page, word)
+        assert page.input_value("[data-ikb-search-query]") == word
+        assert page.locator("[data-ikb-search-list] a").count() >= 2
+        order = "[...document.querySelectorAll('[data-ikb-search-list] a')].indexOf(document.activeElement)"
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(f"() => {order}") == 0
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate(f"() => {order}") == 1
+        page.keyboard.press("ArrowUp")
+        page.keyboard.press("ArrowUp")
+        assert page.evaluate(focused)
+        page.keyboard.press("Escape")
+        assert not page.evaluate(opened) and not page.evaluate(focused)
+    assert watch.console_errors == [] and watch.page_errors == []
+
+
+def test_without_javascript_no_search_box_is_offered(example: tuple[Path, Path], browser: Any) -> None:
+    """Without JavaScript nothing could search (Pagefind runs in the browser): as with Material's own box, its
+    no-js rules hide the box and the header's search button, on a desktop and on a phone, and nothing of the
+    panel is in the page."""
+    _, site = example
+    with serve(site) as base:
+        for width, height in ((1280, 900), (390, 844)):
+            context = browser.new_context(viewport={"width": width, "height": height}, java_script_enabled=False)
+            page = context.new_page()
+            page.goto(base + "incidents/INC-2026-005/")
+            assert page.locator("[data-ikb-search-query]").count() == 1
+            assert not page.is_visible(".ikb-search") and not page.is_visible("label.md-header__button[for=__search]")
+            assert [page.locator(selector).count() for selector in PANEL] == [0, 0, 0, 0]
+            context.close()
+
+
+# --- the index: what the indexer reads, and which Pagefind ----------------------------------------------------
+
+
+def test_the_indexer_reads_each_page_from_its_searched_element_on() -> None:
+    """The head, the header and the navigation are left out of the indexer's copy (Pagefind reads nothing before
+    the searched element); the element and everything after it stay, spaced; a page with no such element (a mark
+    only in text) is copied whole."""
+    from generator.search_index import _searched_part
+
+    page = (
+        "<!doctype html><html lang=en class=no-js><head><title>Head words</title></head><body><header>"
+        "<a title=x>navigation data-pagefind-body text</a></header><main><article>"
+        "<div class=md-content data-pagefind-body><h1>Title</h1><table><tr><td>SEV2<td>resolved</table>"
+        "<ul><li>one<li>two</ul></div></article></main><footer>Footer</footer></body></html>"
+    )
+    copy = _searched_part(page)
+    assert copy.startswith("<html lang=en class=no-js><body> <div class=md-content data-pagefind-body>")
+    assert "Head words" not in copy and "navigation" not in copy
+    assert "SEV2 <td>resolved" in copy and " <li>one <li>two</ul></div></article></main><footer>Footer" in copy
+    assert _searched_part("<p>a<p>b data-pagefind-body") == " <p>a <p>b data-pagefind-body"
+    early = '<html><body><a title="data-pagefind-body x">Nav</a><div data-pagefind-body>Body</div>'
+    assert (
+        _searched_part(early)
+        == '<html><body><a title="data-pagefind-body x">Nav</a> <div data-pagefind-body>Body</div>'
+    )
+    odd = '<html><body><nav>Nav</nav><div title="a>b" data-pagefind-body>Body</div>'  # not found: copied whole
+    assert _searched_part(odd) == '<html><body><nav>Nav</nav> <div title="a>b" data-pagefind-body>Body</div>'
+
+
+def test_pagefind_binary_path_chooses_the_indexer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PAGEFIND_BINARY_PATH (as Pagefind's own Python API reads it) names the binary that indexes: here a wrapper
+    of pagefind[bin]'s that notes each run; a path that is not an executable file is a clear build error."""
+    import stat
+
+    from generator.findings import BuildError
+    from generator.search_index import BINARY_VARIABLE, _executable, index_site
+
+    real = _executable()
+    (tmp_path / "site" / "a").mkdir(parents=True)
+    (tmp_path / "site" / "a" / "index.html").write_text("<html><body><div data-pagefind-body><h1>T</h1>wrapped</div>")
+    ran = tmp_path / "ran"
+    wrapper = tmp_path / "pagefind-wrapper"
+    wrapper.write_text(f'#!/bin/sh\necho "$@" >> "{ran}"\nexec "{real}" "$@"\n', encoding="utf-8")
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv(BINARY_VARIABLE, str(wrapper))
+    assert index_site(tmp_path / "site").pages == 1
+    assert "--output-path" in ran.read_text(encoding="utf-8")
+    for wrong in (tmp_path / "missing", tmp_path / "site"):
+        monkeypatch.setenv(BINARY_VARIABLE, str(wrong))
+        with pytest.raises(BuildError, match=rf"{BINARY_VARIABLE}={re.escape(str(wrong))} is not an executable"):
+            index_site(tmp_path / "site")
