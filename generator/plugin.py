@@ -149,7 +149,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
             summary = index_site(Path(config["site_dir"]))
         except BuildError as exc:
             raise PluginError(str(exc)) from None
-        log.info("search: Pagefind indexed %d pages (%.1f MB)", summary.pages, summary.bytes / 1e6)
+        log.info("search: Pagefind %s indexed %d pages (%.1f MB)", summary.version, summary.pages, summary.bytes / 1e6)
 
     def on_serve(self, server: Any, /, *, config: Any, builder: Any) -> Any:
         from generator.settings import SETTINGS_FILE

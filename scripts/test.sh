@@ -35,6 +35,7 @@ npm ci --prefix tests/lsp --no-audit --no-fund --silent
 npm ci --prefix tests/widget --no-audit --no-fund --silent --ignore-scripts
 npm ci --prefix tests/axe --no-audit --no-fund --silent
 npm ci --prefix tests/teams --no-audit --no-fund --silent --ignore-scripts
+npm ci --prefix tools/pagefind --no-audit --no-fund --silent --ignore-scripts  # Pagefind 1.6 for the search index
 python -m ruff check .
 python -m ruff format --check .
 python -m mypy

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from support import (
+    REPO,
     SERVICES,
     assert_ok,
     build,
@@ -476,3 +477,20 @@ def test_pagefind_binary_path_chooses_the_indexer(tmp_path: Path, monkeypatch: p
         monkeypatch.setenv(BINARY_VARIABLE, str(wrong))
         with pytest.raises(BuildError, match=rf"{BINARY_VARIABLE}={re.escape(str(wrong))} is not an executable"):
             index_site(tmp_path / "site")
+
+
+def test_the_site_is_indexed_by_the_pagefind_the_repository_pins(example: tuple[Path, Path]) -> None:
+    """The test command installs tools/pagefind (Pagefind 1.6 from npm, whose searches are several times faster
+    than PyPI's 1.5.2); a build then finds and uses it without being told. Fails if the install step is missing
+    or the build falls back to pagefind[bin]."""
+    import json
+
+    from generator.search_index import _executable, npm_executable
+
+    pinned = json.loads((REPO / "tools" / "pagefind" / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    binary = npm_executable()
+    assert binary is not None, "tools/pagefind is not installed: npm ci --prefix tools/pagefind"
+    assert _executable() == binary
+    _, site = example
+    entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert entry["version"] == pinned["pagefind"]
