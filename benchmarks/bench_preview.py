@@ -5,9 +5,11 @@
 On a copy of the synthetic corpus (benchmarks/.corpus/build-N/, made by bench_build.py's corpus()), with the
 cut-off of bench_build (as_of in the copy's mkdocs.yml, so serve and build make the same pages):
 1. `incidentkb build` of the copy, timed as a child process (wall and CPU time);
-2. `incidentkb serve` on a free port: the time until it serves its first page; then `--edits` times, one record's
-   title changed (a different record each time, saved by rename as an editor does), and the post-mortem page and
-   its month's incident list polled over HTTP until both show the new title; and the time until serve prints the
+2. `incidentkb serve` on a free port: the time until it serves its first page; then `--edits` times, the title
+   of one record the home page lists changed (a different record each time, saved by rename as an editor does),
+   and five pages polled over HTTP until each shows the new title: the post-mortem, its month's incident list,
+   the home page, the runbook of the record's first service and the lessons page of its root-cause category;
+   the times serve prints its `previewed summaries` line (the pages that summarise the edit are built) and the
    `rebuilt` line that ends the regeneration (the site is then what a full build makes);
 3. with `--old`, the same with the serve of an older checkout (e.g. `git -C /work/main archive d20d6f0 | tar -x
    -C /tmp/old-incidentkb`), run with PYTHONPATH pointing at it: its first page and one edit.
@@ -160,6 +162,42 @@ def until_shown(server: Serve, paths: list[str], text: str, timeout: float) -> d
     return shown
 
 
+def home_records(server: Serve, kb: Path, count: int) -> list[Path]:
+    """The records of the first `count` incidents the home page links (recent and ongoing ones)."""
+    home = server.get("") or ""
+    ids = list(dict.fromkeys(re.findall(r"href=\"?incidents/([A-Z]+-[0-9]+-[0-9]+)/", home)))[:count]  # minified
+    if len(ids) < count:
+        raise SystemExit(f"the home page links {len(ids)} incidents, {count} edits asked for")
+    found: dict[str, Path] = {}
+    for record in reversed(bench_build.incident_files(kb)):  # the newest first: file names begin with the date
+        match = ID.search(record.read_text(encoding="utf-8"))
+        if match and match.group(1) in ids:
+            found[match.group(1)] = record
+            if len(found) == len(ids):
+                break
+    return [found[i] for i in ids]
+
+
+def watched_pages(record: Path) -> dict[str, str]:
+    """The pages that show the record's title, by what they are: its post-mortem and month list (the quick step),
+    the home page, its first service's runbook and its root-cause lessons page (the summaries)."""
+    from generator.analyze.internal import incident_months
+    from generator.loader import load_document
+    from generator.model import incident_from
+    from generator.render.pages import group_page
+
+    incident = incident_from(load_document(record).data, str(record))  # as the generator reads it
+    (month,) = incident_months([incident])
+    lessons = group_page("by-root-cause", incident.root_cause_category or "not recorded").removesuffix(".md")
+    return {
+        "postmortem": f"incidents/{incident.id}/",
+        "month_page": f"incidents/{month.month}/",
+        "home": "",
+        "runbook": f"runbooks/{incident.services[0]}/",
+        "lessons": f"lessons/{lessons}/",
+    }
+
+
 def edit_title(record: Path, title: str, scratch: Path) -> None:
     """Change the record's title, saved by rename (the server never reads half a file)."""
     text = TITLE.sub(f"title: {title}", record.read_text(encoding="utf-8"), count=1)
@@ -171,8 +209,6 @@ def edit_title(record: Path, title: str, scratch: Path) -> None:
 def measure_serve(
     kb: Path, scratch: Path, command: list[str], env: dict[str, str], edits: int, label: str, timeout: float
 ) -> dict[str, Any]:
-    records = bench_build.incident_files(kb)
-    chosen = [records[len(records) * (i + 1) // (edits + 2)] for i in range(edits)]
     server = Serve(kb, scratch, env, command)
     try:
         _, match = server.wait_for(r"Serving on (http://127\.0\.0\.1:[0-9]+/)", timeout)
@@ -182,34 +218,41 @@ def measure_serve(
         first_page = time.perf_counter() - server.started
         print(f"  {label}: first page after {first_page:.1f} s", file=sys.stderr)
         runs = []
-        for number, record in enumerate(chosen, start=1):
-            found = ID.search(record.read_text(encoding="utf-8"))
-            assert found, record
-            pages = [f"incidents/{found.group(1)}/", f"incidents/{record.name[:7]}/"]
+        for number, record in enumerate(home_records(server, kb, edits), start=1):
+            pages = watched_pages(record)
             title = f"Preview benchmark edit {number} of {label}"
+            seen_before = len(server.seen)
+            load = os.getloadavg()
             edited = time.perf_counter()
             edit_title(record, title, scratch)
-            shown = until_shown(server, pages, title, timeout)
+            shown = until_shown(server, list(pages.values()), title, timeout)
             at, _ = server.wait_for(r"rebuilt in .*", timeout)
-            run = {
-                "record": record.name,
-                "postmortem_s": shown[pages[0]],
-                "month_page_s": shown[pages[1]],
-                "rebuilt_line_s": at - edited,
-            }
+            summaries = [t for t, line in server.seen[seen_before:] if line.startswith("previewed summaries in ")]
+            run: dict[str, Any] = {"record": record.name, "pages": pages, "load_average_before": load}
+            run.update({f"{name}_s": shown[path] for name, path in pages.items()})
+            run["summaries_line_s"] = summaries[0] - edited if summaries else None
+            run["rebuilt_line_s"] = at - edited
             runs.append(run)
             print(f"  {label} edit {number}: {run}", file=sys.stderr)
             time.sleep(1.0)
     finally:
         server.stop()
+    measured = [*(f"{name}_s" for name in WATCHED), "summaries_line_s", "rebuilt_line_s"]
     return {
         "first_page_s": first_page,
         "edits": runs,
-        "postmortem_s_median": statistics.median(r["postmortem_s"] for r in runs),
-        "month_page_s_median": statistics.median(r["month_page_s"] for r in runs),
-        "rebuilt_line_s_median": statistics.median(r["rebuilt_line_s"] for r in runs),
+        **{f"{key}_median": _median([r[key] for r in runs]) for key in measured},
+        "load_average": os.getloadavg(),
         "lines": [line for _, line in server.seen if not line.startswith(" ")][-20:],
     }
+
+
+WATCHED = ("postmortem", "month_page", "home", "runbook", "lessons")  # watched_pages' keys
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -240,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  full build: {build['wall_s']:.1f} s (CPU {build['cpu_s']:.1f} s)", file=sys.stderr)
             ours = [bench_build.executable("incidentkb")]
             record("serve", measure_serve(kb, scratch, ours, {}, args.edits, "serve", args.timeout))
+            medians = {k: v for k, v in results["serve"].items() if k.endswith("_median")}
+            print(f"  serve medians: {json.dumps(medians)}", file=sys.stderr)
         if args.old is not None:
             old_configuration(kb, args.old)
             old = [sys.executable, "-m", "generator"]

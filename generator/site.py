@@ -17,12 +17,14 @@ from typing import Protocol, cast, runtime_checkable
 from generator import workers
 from generator.analyze import runbooks
 from generator.analyze.availability import MeasuredWindow, ServiceMonth
-from generator.analyze.internal import analyze_internal
+from generator.analyze.internal import InternalAnalysis, analyze_internal
 from generator.analyze.postmortems import postmortem_facts
 from generator.analyze.report import (
     MonthlyReport,
+    ReportInputs,
     availability_windows,
-    monthly_report,
+    report_from,
+    report_inputs,
     report_months,
 )
 from generator.findings import BuildError, Finding, InvalidRecordsError, UsageError, has_errors
@@ -96,18 +98,39 @@ def _internal_model(result: ValidationResult, cache: GenerationCache | None = No
     return model
 
 
+@dataclass(frozen=True)
+class Generation:
+    """What one generation of the internal site analysed: where `incidentkb serve`'s quick preview of an edit
+    starts from (generator/preview.py), so that it shows what the next generation will make of the edit."""
+
+    model: KnowledgeBaseModel
+    analysis: InternalAnalysis
+    cutoff: datetime
+    settings: Settings
+    report_months: list[tuple[int, int]]  # runbook availability reads the last RUNBOOK_MONTHS of them
+
+
+# A month's report as a generation made it: (what it read, with the settings, or None where nothing is kept; its
+# archive row; its pages).
+KeptReport = tuple[tuple[ReportInputs, Settings] | None, ArchiveEntry, dict[str, str]]
+KEPT = "kept"  # what a worker sends back for a month whose report reads what it read last time
+
+
 class GenerationCache:
     """What `incidentkb serve` keeps between generations so that an edit to one record costs about one record's
     work: each file's checks (CheckCache: by its bytes), each record's Incident (by the record, which the check
-    cache hands out unchanged while its file is), and each incident's post-mortem pages (by that Incident and the
-    cut-off). The pages made are those generate_internal makes without a cache (tests/test_preview_incremental.py
-    compares every file)."""
+    cache hands out unchanged while its file is), each incident's post-mortem pages (by that Incident and the
+    cut-off), each month's report pages (by what the report reads: analyze/report.py ReportInputs, and the
+    settings), and the last generation's analysis (Generation). The pages made are those generate_internal makes
+    without a cache (tests/test_preview_incremental.py compares every file)."""
 
     def __init__(self) -> None:
         self.checks = CheckCache()
         self.model: KnowledgeBaseModel | None = None  # the last generation's internal model
+        self.last: Generation | None = None  # the last generation that made every page
         self._incidents: dict[int, tuple[Record, Incident]] = {}  # id(record) -> (the record, kept alive; its model)
         self._postmortems: dict[int, tuple[Incident, datetime, dict[str, str]]] = {}  # id(incident) -> pages
+        self.reports: dict[tuple[int, int], KeptReport] = {}  # (year, month) -> its report as last made
 
     def model_of(self, result: ValidationResult) -> KnowledgeBaseModel:
         """build_model(result.incidents, result.services), reusing the Incident of every record seen before."""
@@ -147,44 +170,69 @@ class GenerationCache:
 def monthly_reports(public: PublicModel, settings: Settings, as_of: datetime, jobs: int = 1) -> list[MonthlyReport]:
     """The report of every month from the first impact to the cut-off (at most the last `history_months` of the
     settings), on up to `jobs` CPUs."""
-    with _start_reports(_monthly_report, public, settings, as_of, jobs) as started:
+    started, _ = _start_reports(_monthly_report, public, settings, as_of, jobs)
+    with started:
         return [r for r in started.results() if r is not None]
 
 
-# What every month's report reads: the public model, the settings, the cut-off and the model's availability windows.
-_ReportInputs = tuple[PublicModel, Settings, datetime, Sequence[MeasuredWindow]]
+@dataclass(frozen=True)
+class _ReportsShared:
+    """What every month's report task reads (in the workers, by fork): the public model, the settings, the cut-off,
+    the months, the model's availability windows, and the reports kept from the last generation (if kept at all)."""
+
+    public: PublicModel
+    settings: Settings
+    as_of: datetime
+    months: list[tuple[int, int]]
+    windows: Sequence[MeasuredWindow]  # availability_windows(public): found once, not once per month
+    kept: Mapping[tuple[int, int], KeptReport] | None  # None: nothing is kept (no GenerationCache)
 
 
 def _start_reports(
-    task: Callable[[_ReportInputs, tuple[int, int]], object],
+    task: Callable[[_ReportsShared, tuple[int, int]], object],
     public: PublicModel,
     settings: Settings,
     as_of: datetime,
     jobs: int,
-) -> workers.Started:
-    """`task` for every report month, begun in workers while the caller goes on: task(shared, month), shared being
-    (public, settings, as_of, the model's availability windows)."""
+    kept: Mapping[tuple[int, int], KeptReport] | None = None,
+) -> tuple[workers.Started, list[tuple[int, int]]]:
+    """`task` for every report month, begun in workers while the caller goes on: task(shared, month); and the
+    months."""
     months = report_months(public, as_of, settings.zone, settings.history_months)
-    return workers.Started(task, months, jobs, (public, settings, as_of, availability_windows(public)))
+    shared = _ReportsShared(public, settings, as_of, months, availability_windows(public), kept)
+    return workers.Started(task, months, jobs, shared), months
 
 
-def _monthly_report(shared: _ReportInputs, month: tuple[int, int]) -> MonthlyReport | None:
-    public, settings, as_of, windows = shared
-    year, number = month
-    return monthly_report(
-        public, year, number, zone=settings.zone, weights=settings.weights, cutoff=as_of, model_windows=windows
+def _monthly_report(shared: _ReportsShared, month: tuple[int, int]) -> MonthlyReport | None:
+    inputs = _report_inputs(shared, month)
+    return None if inputs is None else report_from(inputs)
+
+
+def _report_inputs(shared: _ReportsShared, month: tuple[int, int]) -> ReportInputs | None:
+    settings = shared.settings
+    return report_inputs(
+        shared.public,
+        *month,
+        zone=settings.zone,
+        weights=settings.weights,
+        cutoff=shared.as_of,
+        model_windows=shared.windows,
     )
 
 
-def _internal_report(shared: _ReportInputs, month: tuple[int, int]) -> tuple[ArchiveEntry, dict[str, str]] | None:
-    """A month's report for the internal site, made and rendered in the worker: its archive row and its pages
-    (only these travel back, not the report's daily figures)."""
-    report = _monthly_report(shared, month)
-    if report is None:
+def _internal_report(shared: _ReportsShared, month: tuple[int, int]) -> KeptReport | str | None:
+    """A month's report for the internal site, made and rendered in the worker: what it read, its archive row and
+    its pages (only these travel back, not the report's daily figures); KEPT when it read what the kept report of
+    the last generation read."""
+    inputs = _report_inputs(shared, month)
+    if inputs is None:
         return None
-    _, settings, _, _ = shared
-    pages = render_report(report, company=settings.company, incident_base="../incidents/", searchable=False)
-    return archive_entry(report), pages
+    key = (inputs, shared.settings)
+    if shared.kept is not None and (kept := shared.kept.get(month)) is not None and kept[0] == key:
+        return KEPT
+    report = report_from(inputs)
+    pages = render_report(report, company=shared.settings.company, incident_base="../incidents/", searchable=False)
+    return (key if shared.kept is not None else None), archive_entry(report), pages  # what is read: only if kept
 
 
 def runbook_availability(
@@ -214,14 +262,35 @@ def generate_internal(
         running.enter_context(postmortems)
         public = _public_model(result, as_of, settings)  # the public projection, as of the cut-off
         spare()
-        reports = running.enter_context(_start_reports(_internal_report, public, settings, as_of, jobs))  # reports too
+        kept = cache.reports if cache is not None else None
+        started, months = _start_reports(_internal_report, public, settings, as_of, jobs, kept)
+        reports = running.enter_context(started)  # the monthly reports begin too
         loaded = Loaded(model, public, settings, result.findings)
-        pages = _internal_pages(loaded, as_of, postmortems)  # every other page, analysed and rendered meanwhile
-        made = [m for m in reports.results() if m is not None]  # the monthly reports, with their archive rows
-    for _, report_pages in made:
+        pages, analysis, runbook_months = _internal_pages(loaded, as_of, postmortems)  # the rest, meanwhile
+        made = _reports_made(months, reports.results(), cache)  # the monthly reports, with their archive rows
+    for _, _, report_pages in made:
         pages.update(report_pages)
-    pages.update(render_report_archive([entry for entry, _ in made]))  # the archive of every month
+    pages.update(render_report_archive([entry for _, entry, _ in made]))  # the archive of every month
+    if cache is not None:
+        cache.last = Generation(model, analysis, as_of, settings, runbook_months)
     return dict(sorted(pages.items())), loaded.findings
+
+
+def _reports_made(
+    months: Sequence[tuple[int, int]], results: Sequence[KeptReport | str | None], cache: GenerationCache | None
+) -> list[KeptReport]:
+    """Each month's report as made, or as kept where the worker found it read what it read last time; the cache
+    then keeps these."""
+    made = []
+    for month, result in zip(months, results, strict=True):
+        if result is None:
+            continue
+        report = cache.reports[month] if result == KEPT and cache is not None else result
+        assert not isinstance(report, str)
+        made.append((month, report))
+    if cache is not None:
+        cache.reports = dict(made)
+    return [report for _, report in made]
 
 
 # Below this many incidents, forking workers costs more than it saves.
@@ -281,19 +350,24 @@ def _postmortem_chunk(shared: tuple[Sequence[Incident], datetime], chunk: range)
 
 def _internal_pages(
     loaded: Loaded, as_of: datetime, postmortems: workers.Started | CachedPostmortems
-) -> dict[str, str]:
-    """Every internal page but the monthly reports; `postmortems` (begun in workers) makes the post-mortems."""
+) -> tuple[dict[str, str], InternalAnalysis, list[tuple[int, int]]]:
+    """Every internal page but the monthly reports, with the analysis and the report months it was made from;
+    `postmortems` (begun in workers) makes the post-mortems."""
     months = report_months(loaded.public, as_of, loaded.settings.zone)
     availability = runbook_availability(loaded, months, as_of)  # each service's recent months, for its runbook
     analysis = analyze_internal(loaded.model, as_of.date(), availability)  # every other fact the pages show
-    weights = loaded.settings.weights  # printed under each runbook's availability, by level
-    by_level = {
+    made = cast(workers.Started, postmortems)  # render_site only asks for its results(), as both give them
+    return render_site(analysis, weights_by_level(loaded.settings), made), analysis, months  # sorted by path
+
+
+def weights_by_level(settings: Settings) -> dict[str, float]:
+    """The downtime weights, by impact level: printed under each runbook's availability."""
+    weights = settings.weights
+    return {
         "major_outage": weights.major_outage,
         "partial_outage": weights.partial_outage,
         "degraded_performance": weights.degraded_performance,
     }
-    made = cast(workers.Started, postmortems)  # render_site only asks for its results(), as both give them
-    return render_site(analysis, by_level, made)  # placed, formatted and sorted by path
 
 
 PREVIEW_URL = "http://127.0.0.1:8000/"

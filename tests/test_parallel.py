@@ -145,13 +145,13 @@ def test_post_mortems_and_reports_made_by_workers_are_the_same(
     monkeypatch.setattr(page_module, "_postmortem", render_and_mark)
     reports = tmp_path / "report-pids"
     reports.mkdir()
-    report = site_module.monthly_report
+    report = site_module.report_from  # a month's report from what it reads (analyze/report.py)
 
     def report_and_mark(*args: object, **kwargs: object) -> object:
         (reports / str(os.getpid())).touch()
         return report(*args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(site_module, "monthly_report", report_and_mark)
+    monkeypatch.setattr(site_module, "report_from", report_and_mark)
     rendered = tmp_path / "render-pids"
     rendered.mkdir()
     render_report = site_module.render_report

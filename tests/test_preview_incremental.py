@@ -5,7 +5,9 @@ the edited record's own pages at once and has the rest built by a thread), on a 
 base at a fixed cut-off. After each edit (a title, an added update, a new record, a deleted one, a record made
 invalid and valid again, hostile files, an edit during a rebuild) the served folder is compared, file by file,
 with a fresh full build of the same records at the same cut-off (what `incidentkb build --as-of` runs). The pages that summarise an edited record
-(its month, the home page, lessons, runbooks) must show its new title, and none its old one.
+(its month, the home page, lessons, runbooks) must show its new title, and none its old one. With the regeneration
+held back, the pages the quick steps alone built (the edited record's own pages, then those that summarise it,
+some spliced row by row) must already be what a full build makes of the edit, the monthly reports aside.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import io
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -193,6 +196,83 @@ def test_every_edit_serves_what_a_full_build_makes(session: Session) -> None:
     assert re.fullmatch(r"rebuilt in .+; 0 error\(s\), .+", session.settle()), session.output()
     assert BANNER_ID not in session.live.with_findings((session.site / "index.html").read_bytes()).decode()
     session.assert_as_built("a record made valid again")
+
+
+class HeldRegeneration:
+    """The follower thread stopped where it would generate the whole knowledge base again, until released: what
+    the served site shows meanwhile is what the quick steps built (generator/preview.py QuickPreview)."""
+
+    def __init__(self, live: LivePreview, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.reached, self.released = threading.Event(), threading.Event()
+        regenerate = live._regenerate
+
+        def held(started: float, changed: list[str] | None) -> None:
+            self.reached.set()
+            if self.released.wait(WAIT):
+                regenerate(started, changed)
+
+        monkeypatch.setattr(live, "_regenerate", held)
+
+    def release(self, live: LivePreview) -> None:
+        self.reached.clear()
+        self.released.set()
+        assert live.wait_until_built(timeout=WAIT), "the regeneration did not finish"
+        self.released.clear()
+
+
+@pytest.fixture
+def held(session: Session, monkeypatch: pytest.MonkeyPatch) -> Iterator[HeldRegeneration]:
+    held = HeldRegeneration(session.live, monkeypatch)
+    yield held
+    held.released.set()  # a failed test leaves no follower waiting: the session's stop() joins it
+
+
+def test_the_pages_summarising_an_edit_are_a_full_builds_before_the_regeneration(
+    session: Session, held: HeldRegeneration
+) -> None:
+    """An edit's summarising pages (home, incidents index, runbooks, lessons, action items, metrics) are built from
+    the last generation's analysis made again for the edit, before the whole knowledge base is generated again. With
+    that regeneration held, the served site is what a full build makes of the edit, but for the monthly reports
+    (they wait for it)."""
+    incidents = session.kb / "incidents"
+    recent = sorted(incidents.rglob("*.yaml"))[-2]  # listed on the home page, and ongoing: on the incidents index
+    spike = incidents / "2026" / "2026-10-08-search-slow-during-traffic-spike.yaml"
+    new_title = "Preview test, a summarised title"
+
+    def severity_and_tag(text: str) -> str:
+        text, severities = re.subn(r"^severity: SEV3$", "severity: SEV4", text, count=1, flags=re.M)
+        text, tags = re.subn(r"^(tags: \[.*)\]$", r"\1, database]", text, count=1, flags=re.M)
+        assert severities == tags == 1, "the example record's severity or tags line changed"
+        return text
+
+    def title_summarised() -> None:  # the pages the brief names show it (the comparison holds them to a full build)
+        text = recent.read_text(encoding="utf-8")
+        service = re.search(r"^services: \[(\w[\w-]*)", text, re.M)
+        assert service, "the example record's services line changed"
+        showing = session.pages_showing(new_title)
+        assert {"index.html", "incidents/index.html", f"runbooks/{service.group(1)}/index.html"} <= showing, showing
+        assert any(page.startswith("lessons/by-root-cause/") for page in showing), showing
+
+    edits = [
+        ("a title", recent, lambda text: TITLE.sub(f"title: {new_title}", text, count=1), title_summarised),
+        ("a severity and a tag", spike, severity_and_tag, lambda: None),
+    ]
+    for step, record, change, check in edits:
+        save(record, change(record.read_text(encoding="utf-8")))
+        session.live.on_change()
+        assert held.reached.wait(WAIT), f"after {step}, the follower never reached the regeneration"
+        shown = re.escape(record.relative_to(session.kb).as_posix())
+        summaries = rf"^previewed summaries in [0-9.]+ s: 1 file changed \({shown}\); [0-9]+ pages$"
+        assert re.search(summaries, session.out.getvalue(), re.M), f"{step}: no summaries built\n{session.output()}"
+        served = tree_digest(session.site, lambda rel: rel.startswith(BUNDLE))
+        full, _ = session.full_build()
+        differ = sorted(path for path in served.keys() | full.keys() if served.get(path) != full.get(path))
+        assert all(path.startswith("reports/") for path in differ), f"{step}: {differ[:20]}\n{session.output()}"
+        site = session.live.site
+        assert site is not None and site.provisional, f"{step}: no page's table rows were spliced (preview.py)"
+        check()
+        held.release(session.live)
+        session.assert_as_built(step)
 
 
 def test_hostile_files_and_an_edit_during_a_rebuild(session: Session) -> None:

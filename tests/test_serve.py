@@ -1,8 +1,8 @@
 """`incidentkb serve` behaves like a server: it prints its address, then one line per rebuild; while a record is
 invalid it answers every request, each page showing the findings (`path:line:col: message`, escaped) above the last
 good content or an error page; fixing the record brings the site back; an edited record's post-mortem and month
-page show the edit before the whole site is generated again (generator/preview.py), the home page after; and its
-memory stays flat over 20 rebuilds.
+page show the edit before the whole site is generated again (generator/preview.py), then the home page and its
+service's runbook; and its memory stays flat over 20 rebuilds.
 
 Real processes on a free localhost port, real HTTP requests, real files: a copy of the example knowledge base in
 tmp_path. The timeouts only keep a broken server from hanging the tests; nothing is asserted about time.
@@ -299,6 +299,13 @@ def test_an_edit_shows_on_its_pages_before_the_whole_site_is_generated_again(tmp
         # First the record's own pages, built from it alone; then the rest of the site, generated again.
         server.wait_for(rf"previewed in [0-9.]+ s: {shown}")
         for path in (f"incidents/{record_id(record)}/", month):
+            status, page = server.get(path)
+            assert status == 200 and title in html.unescape(page), path
+        # Then the pages that summarise it, from the last generation's analysis made again for the edit.
+        server.wait_for(rf"previewed summaries in [0-9.]+ s: {shown}; [0-9]+ pages")
+        service = re.search(r"^services: \[(\w[\w-]*)", text, re.M)
+        assert service, "the example record's services line changed"
+        for path in ("", f"runbooks/{service.group(1)}/"):
             status, page = server.get(path)
             assert status == 200 and title in html.unescape(page), path
         server.wait_for(rf"rebuilt in [0-9.]+ s: {shown}; 0 error\(s\), [0-9]+ warning\(s\)")

@@ -5,8 +5,9 @@ Render receives this (and, per incident, analyze/postmortems.py's facts) and onl
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date
 
@@ -47,7 +48,7 @@ def analyze_internal(
     return InternalAnalysis(
         today=today,
         ongoing=ongoing,
-        recent=tuple(sorted(model.incidents, key=lambda i: i.sort_key, reverse=True)[:RECENT_COUNT]),
+        recent=recent_incidents(model.incidents),
         months=incident_months(model.incidents),
         kinds=Counter(i.kind for i in model.incidents),
         runbooks=tuple(
@@ -60,6 +61,11 @@ def analyze_internal(
         near_misses=lessons.near_misses(model),
         metrics=metrics.metrics_analysis(model.incidents),
     )
+
+
+def recent_incidents(incidents: Iterable[Incident]) -> tuple[Incident, ...]:
+    """The latest RECENT_COUNT, newest first (heapq.nlargest: sorted(..., reverse=True)[:n] without the sort)."""
+    return tuple(heapq.nlargest(RECENT_COUNT, incidents, key=lambda i: i.sort_key))
 
 
 UNKNOWN_MONTH = "unknown"  # the month page of the incidents whose start is not recorded

@@ -8,7 +8,7 @@ incident in it. A view page listing everything would be megabytes at 10,000 inci
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -69,8 +69,9 @@ class IndexView:
     groups: tuple[SummarizedGroup, ...]
 
 
-# slug, title, noun, description, the keys an incident is filed under
-VIEW_DEFINITIONS: tuple[tuple[str, str, str, str, Callable[[Incident], Iterable[str]]], ...] = (
+KeysOf = Callable[[Incident], Iterable[str]]  # the keys a view files an incident under
+ViewDefinition = tuple[str, str, str, str, KeysOf]  # slug, title, noun, description, the keys
+VIEW_DEFINITIONS: tuple[ViewDefinition, ...] = (
     (
         "by-service",
         "By service",
@@ -156,14 +157,39 @@ class Pattern:
         return tuple(reversed(self.incidents[-LATEST_COUNT:]))
 
 
+PatternKey = tuple[str, str, str]  # service, dimension ("root cause" or "contributing factor"), category
+
+
+def pattern_keys(incident: Incident) -> list[PatternKey]:
+    """The (service, dimension, category) buckets an incident falls into, once per time it is put there."""
+    keys = []
+    for service in incident.services:
+        if incident.root_cause_category and incident.root_cause_category != "unknown":
+            keys.append((service, "root cause", incident.root_cause_category))
+        keys.extend(
+            (service, "contributing factor", category) for category in dict.fromkeys(incident.contributing_categories)
+        )
+    return keys
+
+
 def recurring_patterns(model: KnowledgeBaseModel) -> tuple[Pattern, ...]:
-    buckets: dict[tuple[str, str, str], list[Incident]] = defaultdict(list)
-    for incident in model.incidents:
-        for service in incident.services:
-            if incident.root_cause_category and incident.root_cause_category != "unknown":
-                buckets[(service, "root cause", incident.root_cause_category)].append(incident)
-            for category in dict.fromkeys(incident.contributing_categories):
-                buckets[(service, "contributing factor", category)].append(incident)
+    return patterns_of(pattern_buckets(model.incidents, None))
+
+
+def pattern_buckets(
+    incidents: Iterable[Incident], only: Container[PatternKey] | None
+) -> dict[PatternKey, list[Incident]]:
+    """Each bucket's incidents, in the order given; with `only`, just those buckets."""
+    buckets: dict[PatternKey, list[Incident]] = defaultdict(list)
+    for incident in incidents:
+        for key in pattern_keys(incident):
+            if only is None or key in only:
+                buckets[key].append(incident)
+    return buckets
+
+
+def patterns_of(buckets: Mapping[PatternKey, Sequence[Incident]]) -> tuple[Pattern, ...]:
+    """The buckets that hold a recurrence (two incidents or more), as patterns sorted by their key."""
     return tuple(
         Pattern(service, dimension, category, tuple(sorted(found, key=lambda i: i.sort_key)))
         for (service, dimension, category), found in sorted(buckets.items())

@@ -101,24 +101,85 @@ def monthly_report(
 ) -> MonthlyReport | None:
     """The report for one month, or None if the month has not begun at the cut-off. `model_windows` are the
     model's availability_windows, for a caller that reports many months of one model."""
+    inputs = report_inputs(model, year, month, zone=zone, weights=weights, cutoff=cutoff, model_windows=model_windows)
+    return None if inputs is None else report_from(inputs)
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    """All that the report of one month reads of the public model: the month, the cut-off and the weights, the
+    services, the impact windows that can touch the month or its 90 chart days, the incidents whose windows touch
+    the month and those without downtime begun in it. Equal inputs make equal reports (report_from reads nothing
+    else), so `incidentkb serve` keeps each month's report by its inputs (site.GenerationCache)."""
+
+    year: int
+    month: int
+    zone: ZoneInfo
+    weights: Weights
+    cutoff: datetime
+    services: tuple[PublicService, ...]
+    windows: tuple[MeasuredWindow, ...]  # in the model's order
+    touching: tuple[PublicIncident, ...]  # in the model's order
+    without_downtime: tuple[PublicIncident, ...]  # in the model's order
+
+
+def report_inputs(
+    model: PublicModel,
+    year: int,
+    month: int,
+    *,
+    zone: ZoneInfo,
+    weights: Weights,
+    cutoff: datetime,
+    model_windows: Sequence[MeasuredWindow] | None = None,
+) -> ReportInputs | None:
+    """What monthly_report reads for one month, or None if the month has not begun at the cut-off."""
     start, end = month_bounds(year, month, zone)
     if cutoff <= start:
         return None
-    last_day = (min(end, cutoff) - timedelta(microseconds=1)).astimezone(zone).date()
-    first_day = last_day - timedelta(days=UPTIME_DAYS - 1)
+    first_day = _first_chart_day(start, end, cutoff, zone)
     # Only windows that can touch the month or its 90 chart days matter; filtering them once per service keeps a
     # report's cost independent of how long the knowledge base's history is.
     earliest = min(start, month_bounds(first_day.year, first_day.month, zone)[0])
     latest = min(end, cutoff)
-    relevant: dict[str, list[MeasuredWindow]] = {}
+    relevant = []
     touching_ids = set()
     for window in availability_windows(model) if model_windows is None else model_windows:
         if window.start < latest and (window.end is None or window.end > earliest):
-            relevant.setdefault(window.service, []).append(window)
+            relevant.append(window)
         if window.start < end and (window.end or cutoff) > start:
             touching_ids.add(window.incident_id)
+    return ReportInputs(
+        year=year,
+        month=month,
+        zone=zone,
+        weights=weights,
+        cutoff=cutoff,
+        services=model.services,
+        windows=tuple(relevant),
+        touching=tuple(i for i in model.incidents if i.id in touching_ids),
+        without_downtime=tuple(
+            i for i in model.incidents if not i.impact and i.first_impact is not None and start <= i.first_impact < end
+        ),
+    )
+
+
+def _first_chart_day(start: datetime, end: datetime, cutoff: datetime, zone: ZoneInfo) -> date:
+    """The first of the UPTIME_DAYS a report's chart shows: they end with the month, or the cut-off within it."""
+    last_day = (min(end, cutoff) - timedelta(microseconds=1)).astimezone(zone).date()
+    return last_day - timedelta(days=UPTIME_DAYS - 1)
+
+
+def report_from(inputs: ReportInputs) -> MonthlyReport:
+    """The report of a month from what it reads (report_inputs)."""
+    year, month, zone, weights, cutoff = inputs.year, inputs.month, inputs.zone, inputs.weights, inputs.cutoff
+    start, end = month_bounds(year, month, zone)
+    first_day = _first_chart_day(start, end, cutoff, zone)
+    relevant: dict[str, list[MeasuredWindow]] = {}
+    for window in inputs.windows:
+        relevant.setdefault(window.service, []).append(window)
     services = []
-    for service in model.services:
+    for service in inputs.services:
         windows = relevant.get(service.id, [])
         figure = service_month(service.id, service.slo, windows, year, month, cutoff=cutoff, tz=zone, weights=weights)
         days = daily_downtime(
@@ -131,12 +192,8 @@ def monthly_report(
             weights=weights,
         )
         services.append(ServiceReport(service, figure, tuple(days)))  # type: ignore[arg-type]
-    touching = [_report_incident(model, i, zone, cutoff) for i in model.incidents if i.id in touching_ids]
-    without_downtime = tuple(
-        (i, i.first_impact.astimezone(zone))
-        for i in model.incidents
-        if not i.impact and i.first_impact is not None and start <= i.first_impact < end
-    )
+    touching = [_report_incident(inputs.services, i, zone, cutoff) for i in inputs.touching]
+    without_downtime = tuple((i, i.first_impact.astimezone(zone)) for i in inputs.without_downtime)  # type: ignore[union-attr]
     return MonthlyReport(
         month=f"{year:04d}-{month:02d}",
         first_day=start.astimezone(zone).date(),
@@ -151,12 +208,15 @@ def monthly_report(
     )
 
 
-def _report_incident(model: PublicModel, incident: PublicIncident, zone: ZoneInfo, cutoff: datetime) -> ReportIncident:
+def _report_incident(
+    services: Sequence[PublicService], incident: PublicIncident, zone: ZoneInfo, cutoff: datetime
+) -> ReportIncident:
     start = min(w.start for w in incident.impact)
     end = impact_end(incident)
     duration = ((end or cutoff) - start) / timedelta(minutes=1)
-    services = tuple(s for s in (model.service(sid) for sid in incident.services) if s is not None)
-    return ReportIncident(incident, start.astimezone(zone), end.astimezone(zone) if end else None, duration, services)
+    by_id = {s.id: s for s in services}
+    found = tuple(s for s in (by_id.get(sid) for sid in incident.services) if s is not None)
+    return ReportIncident(incident, start.astimezone(zone), end.astimezone(zone) if end else None, duration, found)
 
 
 def report_json(report: MonthlyReport) -> dict[str, object]:
