@@ -55,18 +55,8 @@ from bench_build import (  # a sibling script, not a package
     site_figures,
     stub_missing_nav_pages,
 )
-from support import field_texts, serve  # tests/support.py: the records' text and the localhost server of the tests
+from support import chromium_browser, field_texts, serve  # tests/support.py: the tests' browser, records' text, server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 ENGINES = ("pagefind", "material")
 # The record fields behind each section of a post-mortem page.
 SECTIONS: dict[str, tuple[str, ...]] = {
@@ -280,26 +270,20 @@ def run_queries(
     sites: dict[str, Any], words: list[dict[str, str]], page_path: str, type_delay: int | None = None
 ) -> list[dict[str, Any]]:
     """Every word on every site of `sites` (engine -> build), each on a fresh page."""
-    from playwright.sync_api import sync_playwright
-
     rows = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            for engine in sites:
-                with serve(Path(sites[engine]["site"])) as base:
-                    for sample in words:
-                        row = {**measure(browser, base, page_path, engine, sample["word"], type_delay), **sample}
-                        rows.append(row)
-                        print(
-                            f"  {engine:<8} {sample['section']:<20} {sample['word']:<22} "
-                            f"{row['first_result_ms']:8.0f} ms  {row['search_bytes_to_first'] / 1e6:7.2f} MB "
-                            f"({row['search_bytes_settled'] / 1e6:.2f} settled, "
-                            f"{row['search_bytes_before_typing'] / 1e6:.2f} before typing)  {row['results_shown']} shown",
-                            file=sys.stderr,
-                        )
-        finally:
-            browser.close()
+    with chromium_browser() as browser:
+        for engine in sites:
+            with serve(Path(sites[engine]["site"])) as base:
+                for sample in words:
+                    row = {**measure(browser, base, page_path, engine, sample["word"], type_delay), **sample}
+                    rows.append(row)
+                    print(
+                        f"  {engine:<8} {sample['section']:<20} {sample['word']:<22} "
+                        f"{row['first_result_ms']:8.0f} ms  {row['search_bytes_to_first'] / 1e6:7.2f} MB "
+                        f"({row['search_bytes_settled'] / 1e6:.2f} settled, "
+                        f"{row['search_bytes_before_typing'] / 1e6:.2f} before typing)  {row['results_shown']} shown",
+                        file=sys.stderr,
+                    )
     return rows
 
 
