@@ -111,7 +111,7 @@ def with_severity(text: str, value: str) -> tuple[str, int, int]:
 class Server:
     """A running `incidentkb serve`: its stdout lines as they come, and GET requests to its address."""
 
-    def __init__(self, kb: Path, scratch: Path) -> None:
+    def __init__(self, kb: Path, scratch: Path, command: list[str] | None = None) -> None:
         scratch.mkdir()
         self.scratch = scratch
         self.stderr_path = scratch.parent / f"{scratch.name}.stderr"
@@ -119,7 +119,7 @@ class Server:
         self._lines: queue.Queue[str | None] = queue.Queue()
         with open(self.stderr_path, "w") as stderr:
             self.process = subprocess.Popen(
-                [str(Path(sys.executable).parent / "incidentkb"), "serve", "--dev-addr", "127.0.0.1:0"],
+                command or [str(Path(sys.executable).parent / "incidentkb"), "serve", "--dev-addr", "127.0.0.1:0"],
                 cwd=kb,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
@@ -176,9 +176,10 @@ class Server:
 
 
 @contextmanager
-def serving(kb: Path, scratch: Path, first_build: str) -> Iterator[Server]:
-    """`incidentkb serve` in `kb`, once it has printed the line of its first build (`first_build`) and its address."""
-    server = Server(kb, scratch)
+def serving(kb: Path, scratch: Path, first_build: str, command: list[str] | None = None) -> Iterator[Server]:
+    """`incidentkb serve` (or `command`) in `kb`, once it has printed the line of its first build (`first_build`)
+    and its address."""
+    server = Server(kb, scratch, command)
     try:
         server.wait_for(first_build)
         server.url = server.wait_for(r"Serving on (http://127\.0\.0\.1:[0-9]+/)").group(1)
@@ -311,3 +312,74 @@ def test_an_edit_shows_on_its_pages_before_the_whole_site_is_generated_again(tmp
         server.wait_for(rf"rebuilt in [0-9.]+ s: {shown}; 0 error\(s\), [0-9]+ warning\(s\)")
         status, home = server.get("")
         assert status == 200 and title in html.unescape(home)
+
+
+# `incidentkb serve` as the command runs it (SIGTERM stops it as Ctrl-C does), but with MkDocs' polling watcher
+# looking once an hour: only the platform's own watcher (inotify here) can see an edit in the test's time.
+SERVE_WITHOUT_POLLING = """
+import signal, sys
+from pathlib import Path
+from generator.cli import _interrupt
+from generator.serve import serve
+signal.signal(signal.SIGTERM, _interrupt)
+serve(Path("mkdocs.yml").resolve(), "127.0.0.1:0", out=sys.stdout, err=sys.stderr, polling_interval=3600)
+"""
+
+
+def test_the_platforms_watcher_sees_each_edit_at_once_and_the_poll_adds_no_rebuild(tmp_path: Path) -> None:
+    kb = copy_kb(tmp_path / "kb", incidents=4)
+    first, second = records(kb)[:2]
+    built = r"built in [0-9.]+ s; 0 error\(s\), [0-9]+ warning\(s\)"
+    with serving(kb, tmp_path / "tmp", built, [sys.executable, "-c", SERVE_WITHOUT_POLLING]) as server:
+        for record in (first, second):
+            expected = retitled(kb, record, "Watched")
+            assert re.fullmatch(expected, line := next_build_line(server)), line
+    # The real command: both watchers report each edit; the later report finds nothing new and builds nothing,
+    # so the build line after an edit's is the next edit's, never a rebuild of nothing changed.
+    with serving(kb, tmp_path / "tmp2", built) as server:
+        for record in (second, first, second):
+            expected = retitled(kb, record, "Twice")
+            assert re.fullmatch(expected, line := next_build_line(server)), line
+
+
+def retitled(kb: Path, record: Path, title: str) -> str:
+    """Save `record` with a new title; the pattern of the line its rebuild prints."""
+    text = re.sub(r"^title: .*$", f"title: {title} {record.stem}", record.read_text(), count=1, flags=re.M)
+    save(kb, record, text)
+    shown = re.escape(f"1 file changed ({record.relative_to(kb).as_posix()})")
+    return rf"rebuilt in [0-9.]+ s: {shown}; 0 error\(s\), [0-9]+ warning\(s\)"
+
+
+def next_build_line(server: Server) -> str:
+    """The next line that says a build ended, well or not (the preview lines before it are passed over)."""
+    return server.wait_for(r"(re)?built in .*|(re)?build failed in .*").group(0)
+
+
+def test_a_report_of_an_edit_already_seen_builds_nothing(tmp_path: Path) -> None:
+    """Each edit is reported twice (the platform's watcher, then MkDocs' poll): the second report finds no file
+    changed since the first and must not queue a rebuild (which would be a full one: nothing says only records)."""
+    from io import StringIO
+
+    from generator.serve import LivePreview
+
+    kb = copy_kb(tmp_path / "kb", incidents=2)
+    (tmp_path / "scratch").mkdir()
+    out = StringIO()
+    session = LivePreview(kb / "mkdocs.yml", "127.0.0.1:0", tmp_path / "scratch", out=out, err=StringIO())
+    session.watched.extend(str(kb / part) for part in ("incidents", "services", "mkdocs.yml", "incidentkb.yml"))
+    session.rebuild()
+    try:
+        first_build = out.getvalue()
+        assert re.fullmatch(r"built in [0-9.]+ s; 0 error\(s\), [0-9]+ warning\(s\)\n", first_build), first_build
+        session.on_change()  # nothing changed since the first build looked
+        assert session.wait_until_built(timeout=WAIT)
+        assert out.getvalue() == first_build
+        record = records(kb)[0]
+        expected = retitled(kb, record, "Seen once")
+        session.on_change()
+        session.on_change()  # the second watcher's report of the same edit
+        assert session.wait_until_built(timeout=WAIT)
+        rebuilds = [line for line in out.getvalue().splitlines() if re.match(r"(re)?buil(t|d failed) in", line)]
+        assert len(rebuilds) == 2 and re.fullmatch(expected, rebuilds[1]), out.getvalue()
+    finally:
+        session.stop()
