@@ -104,6 +104,8 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
             files.append(File.generated(config, path, content=content, inclusion=inclusion))
         if files.get_file_from_path(STYLE_SHEET) is None:  # an authored one of that name is the knowledge base's own
             files.append(File.generated(config, STYLE_SHEET, content=STYLE_SHEET_TEXT))
+        if files.get_file_from_path(PALETTE_ICONS) is None and (icons := palette_icons(config)):
+            files.append(File.generated(config, PALETTE_ICONS, content=icons))
         return files
 
     # With Pagefind (the default), the theme marks what Pagefind indexes (main.html reads page.meta["pagefind"]) and
@@ -206,6 +208,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
 
 # The style sheet of the generated pages: the public site's theme folder holds the same file (mkdocs.yml.j2).
 STYLE_SHEET = "assets/uptime.css"
+PALETTE_ICONS = "assets/palette-icons.svg"  # the toggle's icons (templates/site/theme/partials/palette.html)
 STYLE_SHEET_TEXT = (files("generator") / "templates" / "public" / "theme" / STYLE_SHEET).read_text(encoding="utf-8")
 NO_VALID_VERSION = (files("generator") / "templates" / "serve" / "no-valid-version.md").read_text(encoding="utf-8")
 # Where the banner goes: at the start of the page's content, else at the top.
@@ -241,6 +244,36 @@ def add_site_theme(config: Any, *, pagefind: bool = True) -> None:
             config.extra_css.append(style)
         if script not in map(str, config.extra_javascript):
             config.extra_javascript.append(script)
+
+
+def palette_icons(config: Any) -> str:
+    """The palette toggle's icons as one SVG file of symbols (empty with no toggle), each named as the site's partials/palette.html refers
+    to it (`material/brightness-7` is #material-brightness-7), read where Material's own `{% include ".icons/..." %}`
+    would find it: the theme's folders in order, so a custom_dir's icons win."""
+    names = sorted({option["toggle"]["icon"] for option in config.theme.get("palette") or [] if option.get("toggle")})
+    if not names:
+        return ""  # no toggle: no file
+    return f'<svg xmlns="http://www.w3.org/2000/svg">{"".join(_icon_symbol(config, name) for name in names)}</svg>\n'
+
+
+_ICON = re.compile(r"\s*<svg\b(?P<attributes>[^>]*)>(?P<inner>.*)</svg>\s*", re.S)
+_ICON_NAME = re.compile(r"[\w-]+(?:/[\w-]+)*")
+_VIEW_BOX = re.compile(r'\bviewBox="(?P<box>[-0-9. ]+)"')
+
+
+def _icon_symbol(config: Any, name: str) -> str:
+    # a name is folders and a file under .icons, as Jinja's loader would take it: no `..`, nothing to escape
+    found = _ICON_NAME.fullmatch(name) and next(
+        (path for folder in config.theme.dirs if (path := Path(folder) / ".icons" / f"{name}.svg").is_file()), None
+    )
+    if not found:
+        raise PluginError(f"theme.palette: the toggle icon {name!r} is not in the theme's .icons folders")
+    icon = _ICON.fullmatch(found.read_text(encoding="utf-8"))
+    if icon is None:
+        raise PluginError(f"{found}: not an SVG icon (one <svg> element)")
+    box = _VIEW_BOX.search(icon["attributes"])
+    view_box = box["box"] if box else "0 0 24 24"
+    return f'<symbol id="{name.replace("/", "-")}" viewBox="{view_box}">{icon["inner"]}</symbol>'
 
 
 def findings_banner(findings: list[Finding], *, shown: bool) -> str:

@@ -16,7 +16,9 @@ internal-phone-postmortem.png (nothing is written into the repository otherwise)
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -345,6 +347,32 @@ def _palette_state(page: Any) -> tuple[str, str, str]:
     """(the palette option in force, by its media query; Material's scheme; how the page looks: light or dark)."""
     state = page.evaluate(SCHEME)
     return state["media"], state["scheme"], _looks(state)
+
+
+MATERIAL_TEMPLATES = Path(str(files("material") / "templates"))
+
+
+def test_each_palette_icon_is_drawn_from_the_shared_file_as_materials_own(
+    browser: Any, base_url: str, pages: dict[str, str]
+) -> None:
+    """The toggle's icons come from assets/palette-icons.svg (templates/site/theme/partials/palette.html), not
+    inlined on every page: each of the three, as shown, looks exactly as Material's icon inlined in its place."""
+    page = open_page(browser, base_url, pages["post-mortem from the issue"], viewport=LAPTOP)
+    for _ in range(3):
+        label = page.locator("form[data-md-component=palette] label:visible")
+        icon = label.locator("use").get_attribute("href") or ""
+        assert re.fullmatch(r"(\.\./)*assets/palette-icons\.svg#[\w-]+", icon), icon
+        drawn = label.screenshot()
+        name = icon.split("#", 1)[1].replace("-", "/", 1)  # material-brightness-7 is material/brightness-7
+        inline = (MATERIAL_TEMPLATES / ".icons" / f"{name}.svg").read_text(encoding="utf-8")
+        label.evaluate("(label, svg) => { label.querySelector('svg').outerHTML = svg; }", inline)
+        assert label.screenshot() == drawn, f"{name} is not drawn as Material's own icon"
+        label.evaluate("(label) => { label.querySelector('svg').style.visibility = 'hidden'; }")
+        assert label.screenshot() != drawn, f"{name}: the button looks the same with no icon"
+        before = page.evaluate("() => document.body.getAttribute('data-md-color-media')")
+        label.click()
+        page.wait_for_function(f"() => document.body.getAttribute('data-md-color-media') !== {before!r}")
+    page.context.close()
 
 
 # --- axe-core -----------------------------------------------------------------------------------------------
