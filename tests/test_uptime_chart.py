@@ -48,7 +48,16 @@ from support import (
 )
 
 from generator.analyze.availability import DayFigure, MeasuredWindow, Weights, daily_downtime
-from generator.analyze.uptime import day_level, recent_strip, strip_days_ending, uptime_strip
+from generator.analyze.uptime import (
+    StripIncident,
+    UptimeDay,
+    UptimeStrip,
+    day_level,
+    recent_strip,
+    strip_days_ending,
+    uptime_strip,
+)
+from generator.render.charts import uptime_day_items, uptime_day_words, uptime_runs
 from generator.render.markdown import markdown_environment
 
 AS_OF = "2026-11-10T12:00:00Z"
@@ -170,6 +179,47 @@ def day_words(day: date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 
+def has_maintenance(service: str, day: date) -> bool:
+    start, end = local_day(day)
+    return any(r.kind == "maintenance" and overlaps(r.span(), start, min(end, CUTOFF)) for r in records_of(service))
+
+
+def expected_elements(service: str, days: list[date]) -> list[tuple[date, date]]:
+    """The strip's elements as (first day, last day), worked out from the records: a day with incidents or
+    maintenance alone; consecutive days with neither and one level (operational, or not measured yet) one
+    element."""
+    elements: list[tuple[date, date]] = []
+    for day in days:
+        quiet = not expected_incidents(service, day) and not has_maintenance(service, day)
+        if elements and quiet and elements[-1][1] == day - timedelta(days=1):
+            previous = elements[-1][1]
+            previous_quiet = not expected_incidents(service, previous) and not has_maintenance(service, previous)
+            if previous_quiet and expected_level(service, previous) == expected_level(service, day):
+                elements[-1] = (elements[-1][0], day)
+                continue
+        elements.append((day, day))
+    return elements
+
+
+def element_words(first: date, last: date) -> str:
+    return day_words(first) if first == last else f"{day_words(first)} to {day_words(last)}"
+
+
+def label_days(label: str) -> tuple[date, date]:
+    """The first and last day an element's label names: "4 August 2026: ..." or "4 August 2026 to 9 September
+    2026: ..."."""
+    named = label.split(":")[0].split(" to ")
+    assert len(named) in (1, 2), label
+    first, last = (datetime.strptime(words, "%d %B %Y").date() for words in (named[0], named[-1]))
+    assert first <= last, label
+    return first, last
+
+
+def days_of(label: str) -> list[date]:
+    first, last = label_days(label)
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
 # --- the sites ----------------------------------------------------------------------------------------------------
 
 
@@ -271,21 +321,33 @@ def pixel(rows: list[bytes], x: float, y: float) -> str:
 
 GEOMETRY = """strip => {
   const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, w: r.width, h: r.height}; };
+  const list = strip.querySelector(".ikb-uptime-days");
   return {
     box: box(strip),
-    name: strip.querySelector(".ikb-uptime-days").getAttribute("aria-label"),
+    name: list.getAttribute("aria-label"),
+    gap: parseFloat(getComputedStyle(list).columnGap),
     summary: strip.querySelector(".ikb-uptime-summary").innerText,
-    days: Array.from(strip.querySelectorAll(".ikb-uptime-days > li"), li => ({
-      label: li.getAttribute("aria-label"), box: box(li), focusable: li.tabIndex === 0})),
+    days: Array.from(list.children, li => ({
+      label: li.getAttribute("aria-label"), box: box(li), focusable: li.tabIndex === 0,
+      days: getComputedStyle(li).getPropertyValue("--days").trim()})),
     legend: Array.from(strip.querySelectorAll(".ikb-uptime-legend > li"), li => ({
       words: li.innerText.trim(), box: box(li.querySelector(".ikb-uptime-swatch"))})),
   };
 }"""
 
 
+def day_bars(element: dict[str, Any], gap: float) -> list[dict[str, float]]:
+    """The box of each day's bar in a strip's element: an element of n days (as its label names them) is n bars
+    of one width with a gap between each two (templates/public/theme/assets/uptime.css)."""
+    box, count = element["box"], len(days_of(element["label"]))
+    width = (box["w"] - (count - 1) * gap) / count
+    return [{**box, "x": box["x"] + i * (width + gap), "w": width} for i in range(count)]
+
+
 def read_strips(page: Any) -> dict[str, dict[str, Any]]:
-    """Each strip on the page by service name: its days (the aria-label and the colour Chromium painted in the
-    middle of the bar), its legend (words and the painted colour of each swatch) and its summary."""
+    """Each strip on the page by service name: its days (the label of the element holding it, the colour Chromium
+    painted in the middle of the day's bar, whether the element is focusable), its elements (label and --days),
+    its legend (words and the painted colour of each swatch) and its summary."""
     strips = {}
     for strip in page.locator(".ikb-uptime").all():
         strip.scroll_into_view_if_needed()
@@ -300,7 +362,10 @@ def read_strips(page: Any) -> dict[str, dict[str, Any]]:
         assert name, shown["name"]
         strips[name.group(1)] = {
             "summary": shown["summary"],
-            "days": [(d["label"], colour(d["box"]), d["focusable"]) for d in shown["days"]],
+            "days": [
+                (e["label"], colour(bar), e["focusable"]) for e in shown["days"] for bar in day_bars(e, shown["gap"])
+            ],
+            "elements": [(e["label"], e["days"]) for e in shown["days"]],
             "legend": [(item["words"], colour(item["box"])) for item in shown["legend"]],
         }
     return strips
@@ -328,7 +393,9 @@ def test_every_day_is_painted_in_the_colour_of_its_worst_level(
         assert len(set(legend.values())) == len(legend), f"two levels share a colour: {legend}"
         by_colour = {colour: words for words, colour in legend.items()}
         days = strip_days(last)
-        assert [label.split(":")[0] for label, _, _ in strip["days"]] == [day_words(d) for d in days]
+        assert [day for label, _ in strip["elements"] for day in days_of(label)] == days
+        assert [label_days(label) for label, _ in strip["elements"]] == expected_elements(service, days)
+        assert [int(count) for _, count in strip["elements"]] == [len(days_of(lb)) for lb, _ in strip["elements"]]
         assert all(focusable for _, _, focusable in strip["days"])
         unnamed = {colour for _, colour, _ in strip["days"]} - set(by_colour)
         assert not unnamed, f"{name}: colours the legend does not name: {unnamed}"
@@ -346,7 +413,8 @@ def test_every_day_is_painted_in_the_colour_of_its_worst_level(
 
 
 def test_the_words_of_each_day_follow_its_level(browser: Any, public: str) -> None:
-    """Each day's label says its date, its downtime and its level in the tables' words, and the incidents."""
+    """Each element's label says its date (a run's first and last), its downtime and its level in the tables'
+    words, and the incidents; the days of a run all have its level and no incident."""
     page = open_page(browser, f"{public}reports/2026-10/")
     try:
         labels = page.eval_on_selector_all(
@@ -357,15 +425,21 @@ def test_the_words_of_each_day_follow_its_level(browser: Any, public: str) -> No
         page.close()
     days = strip_days(date(2026, 10, 31))
     october = (local_day(date(2026, 10, 1))[0], local_day(date(2026, 10, 31))[1])
-    for day, label in zip(days, labels, strict=True):
+    by_day = {day: label for label in labels for day in days_of(label)}
+    assert list(by_day) == days
+    for day, label in by_day.items():
         level = expected_level("api", day)
-        assert label.startswith(f"{day_words(day)}: "), label
+        assert label.startswith(f"{element_words(*label_days(label))}: "), label
         assert f", {level}" in label, (day, label)
         for r in expected_incidents("api", day):
             # a report knows the titles of its month's incidents; an earlier one is named by its id
             assert (r.title if overlaps(r.span(), *october) else r.id) in label, (day, label)
-    by_day = dict(zip(days, labels, strict=True))
-    assert by_day[date(2026, 8, 4)] == "4 August 2026: no downtime, operational."
+        if len(days_of(label)) > 1:  # a run: quiet days of one level, saying so of the whole span
+            assert not expected_incidents("api", day) and not has_maintenance("api", day), (day, label)
+            assert label.endswith(f": no downtime, {level}."), label
+    assert by_day[date(2026, 8, 4)] == "4 August 2026 to 9 September 2026: no downtime, operational."
+    assert by_day[date(2026, 9, 9)] == by_day[date(2026, 8, 4)]
+    assert by_day[date(2026, 8, 3)].startswith("3 August 2026: 45 minutes of downtime, major outage.")
     assert by_day[date(2026, 10, 2)] == "2 October 2026: no downtime, under maintenance for 2 hours."
     # 25 October has 25 hours: its hour of major outage is 60 minutes, whatever the clock said
     assert by_day[date(2026, 10, 25)].startswith("25 October 2026: 1 hour of downtime, major outage.")
@@ -470,10 +544,14 @@ def test_days_after_the_cut_off_are_not_measured_yet_and_the_legend_says_so() ->
         "api", windows_of("api"), date(2026, 11, 1), 30, cutoff=CUTOFF, tz=ZONE, weights=WEIGHTS
     )  # November, to its end: measured to the 10th at noon
     html = render_strip(figures, {})
-    levels = [m or "operational" for m in re.findall(r'<li(?: data-level="([a-z_]+)")? tabindex', html)]
+    levels = [
+        level or "operational"
+        for level, count in re.findall(r'<li(?: data-level="([a-z_]+)")?(?: style="--days:(\d+)")? tabindex', html)
+        for _ in range(int(count or 1))
+    ]
     assert levels[10:] == ["not_measured_yet"] * 20
     assert levels[9] == "partial_outage"  # the cut-off day, as far as it is measured
-    assert 'aria-label="11 November 2026: not measured yet."' in html
+    assert 'aria-label="11 November 2026 to 30 November 2026: not measured yet."' in html
     legend = re.findall(r'<span class="ikb-uptime-swatch" data-level="[a-z_]+"></span>([a-z ]+)</li>', html)
     assert legend == [*LEGEND, "not measured yet"]
     strip = uptime_strip(figures, WEIGHTS)
@@ -492,6 +570,94 @@ def test_record_text_in_the_strip_is_escaped_for_html_and_leaves_markdown_nothin
     assert "\\" not in html  # a backslash escape would show inside an HTML block
     assert '<a href="../../history/INC-2026-308/">' in html  # the built page's address (directory URLs)
     assert ">INC-2026-309</a>" in html  # a title not passed: the id
+
+
+def quiet(day: date, level: str = "operational", maintenance: float = 0.0) -> UptimeDay:
+    return UptimeDay(day, level, 0.0, maintenance, 0.0 if level == "not_measured_yet" else 1440.0, ())
+
+
+def test_a_run_of_alike_quiet_days_is_one_element_and_nothing_else_is() -> None:
+    """uptime_day_items on days made here: consecutive days with no incident, downtime or maintenance and one
+    level are one element naming its first and last day, `--days` their count; a level change, a day with an
+    incident, a day with maintenance (even the same minutes as the next: "for 30 minutes" said of a span would
+    read as 30 minutes in all) and a missing date each end a run; a lone quiet day is as it always was."""
+    first = date(2024, 3, 1)
+    on = [first + timedelta(days=i) for i in range(16)]
+    outage = UptimeDay(on[5], "partial_outage", 12.0, 0.0, 1440.0, (StripIncident("INC-2024-001", "Slow"),))
+    days = (
+        *(quiet(d) for d in on[:3]),  # 1-3 March: a run
+        quiet(on[3], "under_maintenance", 30.0),
+        quiet(on[4], "under_maintenance", 30.0),  # the same words as the 4th but for the date: alone all the same
+        outage,
+        quiet(on[6]),  # a lone quiet day between two days that are not
+        UptimeDay(on[7], "operational", 0.0, 0.0, 1440.0, (StripIncident("INC-2024-002", None),)),  # no downtime
+        *(quiet(d) for d in on[8:11]),  # 9-11 March
+        *(quiet(d, "not_measured_yet") for d in on[11:13]),  # 12-13 March: another level, another run
+        quiet(on[14], "not_measured_yet"),  # the 15th: not the day after the 13th
+        quiet(on[15], "not_measured_yet"),
+    )
+    strip = UptimeStrip(days, None, 0.0, 0.0, WEIGHTS)
+    assert [(run[0].day, run[-1].day) for run in uptime_runs(days)] == [
+        (on[0], on[2]),
+        (on[3], on[3]),
+        (on[4], on[4]),
+        (on[5], on[5]),
+        (on[6], on[6]),
+        (on[7], on[7]),
+        (on[8], on[10]),
+        (on[11], on[12]),
+        (on[14], on[15]),
+    ]
+    lines = str(uptime_day_items(strip, "../history/")).splitlines()
+    assert len(lines) == 9
+    assert lines[0] == (
+        '<li style="--days:3" tabindex="0" aria-label="1 March 2024 to 3 March 2024: no downtime, operational."></li>'
+    )
+    assert lines[1] == (
+        '<li data-level="under_maintenance" tabindex="0"'
+        ' aria-label="4 March 2024: no downtime, under maintenance for 30 minutes."></li>'
+    )
+    assert lines[2] == lines[1].replace("4 March", "5 March")
+    assert lines[3].startswith('<li data-level="partial_outage" tabindex="0" aria-label="6 March 2024: 12 minutes')
+    assert '<a href="../history/INC-2024-001/">Slow</a>' in lines[3]
+    assert lines[4] == '<li tabindex="0" aria-label="7 March 2024: no downtime, operational."></li>'
+    assert lines[5].startswith('<li data-level="operational" tabindex="0" aria-label="8 March 2024: no downtime,')
+    assert lines[6] == (
+        '<li style="--days:3" tabindex="0" aria-label="9 March 2024 to 11 March 2024: no downtime, operational."></li>'
+    )
+    assert lines[7] == (
+        '<li data-level="not_measured_yet" style="--days:2" tabindex="0"'
+        ' aria-label="12 March 2024 to 13 March 2024: not measured yet."></li>'
+    )
+    assert 'aria-label="15 March 2024 to 16 March 2024: not measured yet."' in lines[8]
+    # in German, the span in the catalogue's words ("%(first)s to %(last)s") within the day's sentence
+    german = str(uptime_day_items(strip, "../history/", language="de")).splitlines()
+    assert 'aria-label="1. März 2024 bis 3. März 2024: keine Ausfallzeit, in Betrieb."' in german[0]
+    assert 'aria-label="12. März 2024 bis 13. März 2024: noch nicht gemessen."' in german[7]
+    assert 'aria-label="7. März 2024: keine Ausfallzeit, in Betrieb."' in german[4]
+
+
+def test_the_elements_of_a_real_strip_cover_its_days_once_in_order() -> None:
+    """Over the records' 90 days (recent_strip, as the home page calls it): the elements' day counts add up to
+    90, each label names its element's first and last day, each element starts the day after the previous one
+    ends, a run's days all say the same but for the date, and no day of a run has an incident."""
+    strip = recent_strip("api", windows_of("api"), CUTOFF, tz=ZONE, weights=WEIGHTS)
+    runs = list(uptime_runs(strip.days))
+    labels = re.findall(r'<li[^>]* aria-label="([^"]*)"', str(uptime_day_items(strip, "history/")))
+    assert len(labels) == len(runs) < 90
+    assert sum(len(run) for run in runs) == 90
+    assert [day for run in runs for day in run] == list(strip.days)
+    for run, label in zip(runs, labels, strict=True):
+        assert label_days(unescape(label)) == (run[0].day, run[-1].day)
+        assert [d.day for d in run] == [run[0].day + timedelta(days=i) for i in range(len(run))]
+        if len(run) > 1:
+            assert all(not d.incidents and not d.downtime_minutes and not d.maintenance_minutes for d in run)
+            assert len({uptime_day_words(d).split(": ", 1)[1] for d in run}) == 1, run
+    for before, after in pairwise(runs):
+        assert after[0].day == before[-1].day + timedelta(days=1)
+        alike = {uptime_day_words(d).split(": ", 1)[1] for d in (before[-1], after[0])}
+        mergeable = not any(d.incidents or d.maintenance_minutes for d in (before[-1], after[0]))
+        assert len(alike) == 2 or not mergeable, (before[-1], after[0])  # a run is as long as it can be
 
 
 def test_the_home_page_entry_point_ends_at_the_cut_off_and_links_from_the_site_root() -> None:
@@ -517,34 +683,43 @@ def test_the_home_page_entry_point_ends_at_the_cut_off_and_links_from_the_site_r
 # --- keyboard, pointer and a phone ------------------------------------------------------------------------------
 
 
+FOCUSED = """() => {
+  const e = document.activeElement;
+  if (e.tagName === 'A') return 'link ' + e.getAttribute('href');
+  const before = getComputedStyle(e, '::before');
+  const detail = e.querySelector('.ikb-uptime-detail');
+  const shown = e.matches(':empty') ? before.display === 'block' && before.content === JSON.stringify(
+      e.getAttribute('aria-label')) : detail !== null && detail.checkVisibility();
+  return (shown ? '' : 'hidden ') + e.getAttribute('aria-label');
+}"""
+
+
 def test_the_keyboard_reaches_every_day_and_the_links_in_its_detail(browser: Any, public: str) -> None:
-    """Tab from the strip's first day: every day in order, and after a day with incidents, its links (its detail
-    is shown while it has the focus); the detail of 14 October says the date, the minutes, the level and both
-    incidents, and Enter on a link opens the incident's history."""
+    """Tab from the strip's first day: each element in order (a run of alike quiet days once, each other day
+    once), its detail shown while it has the focus, and after a day with incidents, its links; the detail of
+    14 October says the date, the minutes, the level and both incidents, and Enter on a link opens the incident's
+    history."""
     page = open_page(browser, f"{public}reports/2026-10/")
     try:
         days = page.locator(".ikb-uptime-days[aria-label^='Uptime of API,'] > li")
         days.first.focus()
         visited = []
         for _ in range(200):
-            visited.append(
-                page.evaluate(
-                    "() => { const e = document.activeElement;"
-                    " return e.tagName === 'A' ? 'link ' + e.getAttribute('href') : e.getAttribute('aria-label'); }"
-                )
-            )
+            visited.append(page.evaluate(FOCUSED))
             if visited[-1].startswith("14 October 2026"):
                 break
             page.keyboard.press("Tab")
         expected = []
-        for day in strip_days(date(2026, 10, 31)):
-            expected.append(day_words(day))
-            if day == date(2026, 10, 14):
+        elements = expected_elements("api", strip_days(date(2026, 10, 31)))
+        for first, last in elements:
+            expected.append(element_words(first, last))
+            if first == date(2026, 10, 14):
                 break
-            expected += [f"link ../../history/{r.id}/" for r in expected_incidents("api", day)]
+            expected += [f"link ../../history/{r.id}/" for r in expected_incidents("api", first) if first == last]
         assert [v if v.startswith("link ") else v.split(":")[0] for v in visited] == expected
+        assert "4 August 2026 to 9 September 2026" in expected  # a run, reached once
 
-        october_14 = days.nth(strip_days(date(2026, 10, 31)).index(date(2026, 10, 14)))
+        october_14 = days.nth(elements.index((date(2026, 10, 14), date(2026, 10, 14))))
         detail = october_14.locator(".ikb-uptime-detail")
         assert detail.is_visible()
         text = detail.inner_text()
@@ -571,11 +746,17 @@ def test_pointing_at_a_day_shows_its_detail(browser: Any, public: str) -> None:
     page = open_page(browser, f"{public}reports/2026-10/")
     try:
         days = page.locator(".ikb-uptime-days[aria-label^='Uptime of API,'] > li")
-        quiet = days.nth(1)  # 4 August: no incident, its detail is its label, drawn by the style sheet
+        quiet = days.nth(1)  # 4 August to 9 September: no incident; its detail is its label, drawn by the style sheet
         shown = "el => { const s = getComputedStyle(el, '::before'); return [s.display, s.content]; }"
         assert quiet.evaluate(shown)[0] == "none"
-        quiet.hover()
-        assert quiet.evaluate(shown) == ["block", '"4 August 2026: no downtime, operational."']
+        quiet.scroll_into_view_if_needed()
+        box = quiet.bounding_box()
+        assert box is not None
+        for x in (box["x"] + 1, box["x"] + box["width"] - 1):  # anywhere on the run, its first bar to its last
+            page.mouse.move(0, 0)
+            assert quiet.evaluate(shown)[0] == "none"
+            page.mouse.move(x, box["y"] + box["height"] / 2)
+            assert quiet.evaluate(shown) == ["block", '"4 August 2026 to 9 September 2026: no downtime, operational."']
         with_incident = days.first  # 3 August
         detail = with_incident.locator(".ikb-uptime-detail")
         assert not detail.is_visible()
@@ -591,6 +772,110 @@ def test_pointing_at_a_day_shows_its_detail(browser: Any, public: str) -> None:
         page.close()
 
 
+# Beside each strip, the same strip drawn as it was before runs: an element per day, coloured by background-color
+# (the style sheet's rule for one day then), each run's days as that many lone elements of its level.
+DRAW_EACH_DAY = """() => Array.from(document.querySelectorAll(".ikb-uptime-days"), (list, index) => {
+  const lone = list.cloneNode(false);
+  lone.removeAttribute("aria-label");
+  lone.id = "ikb-each-day-" + index;
+  for (const element of list.children) {
+    const days = parseInt(element.style.getPropertyValue("--days") || "1");
+    for (let i = 0; i < days; i++) {
+      const day = document.createElement("li");
+      if (element.dataset.level) day.dataset.level = element.dataset.level;
+      day.style.backgroundImage = "none";
+      day.style.backgroundColor = "var(--ikb-day)";
+      lone.append(day);
+    }
+  }
+  list.after(lone);
+  list.id = "ikb-runs-" + index;
+  return index;
+})"""
+BOXES = """list => {
+  const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; };
+  return {list: box(list), gap: parseFloat(getComputedStyle(list).columnGap), items: Array.from(list.children,
+    li => ({box: box(li), days: parseInt(li.style.getPropertyValue("--days") || "1"),
+            label: li.getAttribute("aria-label")}))};
+}"""
+
+
+def middle_row(locator: Any) -> tuple[list[str], float]:
+    """The colours of the row of pixels across the middle of an element's screenshot, and its left edge."""
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    assert box is not None
+    width, height, rows = png_pixels(locator.screenshot(animations="disabled", scale="css"))
+    return [pixel(rows, x, height // 2) for x in range(width)], box["x"]
+
+
+def bars_in(row: list[str], background: str) -> list[tuple[int, int, str]]:
+    """The bars a row of pixels shows: (first pixel, last pixel, colour) of each stretch that is not background."""
+    bars: list[tuple[int, int, str]] = []
+    for x, colour in enumerate(row):
+        if colour == background:
+            continue
+        if bars and bars[-1][1] == x - 1 and bars[-1][2] == colour:
+            bars[-1] = (bars[-1][0], x, colour)
+        else:
+            bars.append((x, x, colour))
+    return bars
+
+
+@pytest.mark.parametrize(("width", "gap"), [(1280, 2.0), (390, 1.0)])
+@pytest.mark.parametrize("month", ["2026-10", "2026-11"])
+def test_a_run_is_drawn_as_its_days_were(browser: Any, public: str, width: int, gap: float, month: str) -> None:
+    """Each strip beside the same strip drawn an element a day (DRAW_EACH_DAY), on a desktop and a phone: the
+    strips are as wide; each element starts where its first day's bar did and ends where its last day's did, a
+    run of n days as wide as n lone bars and n - 1 gaps (within 1 px); and Chromium paints 90 bars either way,
+    each the colour of its day, each starting and ending within a pixel of where it did, with the page's
+    background in the middle of every gap (within a pixel)."""
+    page = open_page(browser, f"{public}reports/{month}/", width=width)
+    try:
+        background = page.evaluate(
+            "() => { const c = document.createElement('canvas').getContext('2d');"
+            " c.fillStyle = getComputedStyle(document.body).backgroundColor; return c.fillStyle; }"
+        )
+        strips = page.evaluate(DRAW_EACH_DAY)
+        assert len(strips) == 2
+        for index in strips:
+            runs, lone = page.locator(f"#ikb-runs-{index}"), page.locator(f"#ikb-each-day-{index}")
+            shown, each = runs.evaluate(BOXES), lone.evaluate(BOXES)
+            assert shown["gap"] == each["gap"] == gap
+            assert shown["list"] == each["list"]  # the total width is unchanged
+            assert len(each["items"]) == 90 and len(shown["items"]) < 90
+            bar = each["items"][0]["box"][1] - each["items"][0]["box"][0]
+            assert all(abs(d["box"][1] - d["box"][0] - bar) < 0.05 for d in each["items"])
+            assert abs(each["items"][-1]["box"][1] - each["list"][1]) < 0.05
+            first = 0
+            for element in shown["items"]:
+                n = element["days"]
+                assert n == len(days_of(element["label"]))
+                left, right = element["box"]
+                assert abs(left - each["items"][first]["box"][0]) <= 1, (element, first)
+                assert abs(right - each["items"][first + n - 1]["box"][1]) <= 1, (element, first)
+                assert abs(right - left - (n * bar + (n - 1) * gap)) <= 1, (element, bar)
+                first += n
+            assert first == 90
+
+            drawn, drawn_x = middle_row(runs)
+            was, was_x = middle_row(lone)
+            assert drawn_x == was_x and len(drawn) == len(was)
+            now, then = bars_in(drawn, background), bars_in(was, background)
+            assert len(then) == 90, then  # the reference is what it should be: a bar a day
+            assert len(now) == 90, f"{len(now)} bars painted, not 90"
+            for day, (a, b) in enumerate(zip(now, then, strict=True)):
+                assert a[2] == b[2], (day, a, b)
+                assert abs(a[0] - b[0]) <= 1 and abs(a[1] - b[1]) <= 1, (day, a, b)
+            # the middle of each gap, as the reference has it, is the background (a run's inner bars are drawn in
+            # its box as Chromium snaps it to whole pixels, so one may be a pixel off where its lone day's was)
+            for before, after in pairwise(each["items"]):
+                x = int((before["box"][1] + after["box"][0]) / 2 - drawn_x)
+                assert was[x] == background and background in drawn[x - 1 : x + 2], (x, drawn[x - 2 : x + 3])
+    finally:
+        page.close()
+
+
 PHONE_CHECK = """() => {
   const px = e => parseFloat(getComputedStyle(e).fontSize);
   const strips = Array.from(document.querySelectorAll(".ikb-uptime"));
@@ -600,8 +885,11 @@ PHONE_CHECK = """() => {
     page: [document.documentElement.scrollWidth, window.innerWidth],
     strips: strips.map(s => [s.scrollWidth, s.clientWidth, s.getBoundingClientRect().right]),
     lists: strips.map(s => { const o = s.querySelector(".ikb-uptime-days"); return [o.scrollWidth, o.clientWidth]; }),
-    bars: strips.flatMap(s => Array.from(s.querySelectorAll(".ikb-uptime-days > li"),
-        li => li.getBoundingClientRect().width)),
+    bars: strips.flatMap(s => Array.from(s.querySelectorAll(".ikb-uptime-days > li"), li => {
+        // [the width of each of the element's bars, its days]: n bars and the n - 1 gaps between them
+        const days = parseInt(li.style.getPropertyValue("--days") || "1");
+        const gap = parseFloat(getComputedStyle(li.parentElement).columnGap);
+        return [(li.getBoundingClientRect().width - (days - 1) * gap) / days, days]; })),
     smallest: Math.min(...texts.map(px)),
     legendRows: strips.map(s => new Set(Array.from(s.querySelectorAll(".ikb-uptime-legend li"),
         li => Math.round(li.getBoundingClientRect().top))).size),
@@ -630,13 +918,18 @@ def test_on_a_phone_the_strip_fits_and_its_text_is_readable(browser: Any, public
         for scroll, client, right in state["strips"]:
             assert scroll <= client and right <= 390, state["strips"]
         assert all(scroll <= client for scroll, client in state["lists"]), state["lists"]
-    assert len(before["bars"]) == 2 * 90 and min(before["bars"]) >= 2.5, min(before["bars"])
+    assert sum(count for _, count in before["bars"]) == 2 * 90
+    assert min(width for width, _ in before["bars"]) >= 2.5, before["bars"]
     assert before["smallest"] >= 12 and detail_px >= 12 and quiet_px >= 12, (before["smallest"], detail_px, quiet_px)
     assert max(before["legendRows"]) > 1  # the legend wraps rather than overflowing
     assert detail_box is not None and detail_box["x"] >= 0 and detail_box["x"] + detail_box["width"] <= 390
 
 
 # --- both sites ship the style sheet ----------------------------------------------------------------------------
+
+# Each strip's display and the days its elements hold (a run's --days, else 1): tests/test_public_browser.py too.
+STRIP_DAYS = """() => Array.from(document.querySelectorAll('.ikb-uptime-days'), o => [getComputedStyle(o).display,
+  Array.from(o.children, li => parseInt(li.style.getPropertyValue('--days') || '1')).reduce((a, b) => a + b, 0)])"""
 
 
 @pytest.mark.parametrize("site", ["public", "internal"])
@@ -645,10 +938,7 @@ def test_both_sites_ship_the_style_sheet_and_show_the_strips(browser: Any, sites
     with serve(sites[site]) as origin:
         page = open_page(browser, f"{origin}reports/2026-10/")
         try:
-            styled = page.evaluate(
-                "() => Array.from(document.querySelectorAll('.ikb-uptime-days'),"
-                " o => [getComputedStyle(o).display, o.children.length])"
-            )
+            styled = page.evaluate(STRIP_DAYS)
             link = page.locator(".ikb-uptime-days > li .ikb-uptime-detail a").first.get_attribute("href")
             assert link is not None
             page.goto(f"{origin}reports/2026-10/{link}")

@@ -12,15 +12,16 @@ first. What both layouts share is in the file once: <title>, <desc> and the styl
 The charts have no background: they are drawn on the page's, and in dark mode the page inverts them
 (templates/site/theme/assets/site.css), so one file serves both schemes.
 
-The 90-day uptime strip is HTML instead (templates/public/_uptime.md.j2): one focusable element a day, whose
-detail a pointer, the keyboard and a screen reader all reach. Its days are made here (uptime_day_items).
+The 90-day uptime strip is HTML instead (templates/public/_uptime.md.j2): one focusable element a day (a run of
+alike quiet days is one element), whose detail a pointer, the keyboard and a screen reader all reach. Its days are
+made here (uptime_day_items).
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -43,7 +44,7 @@ from generator.render.chart_text import (
     text_width,
     wrap,
 )
-from generator.render.i18n import ENGLISH, day_words, incidents_heading
+from generator.render.i18n import ENGLISH, day_words, days_words, incidents_heading
 from generator.render.markdown import duration, html_text, label, svg_environment
 from generator.vocabulary import FISHBONE_CATEGORIES, PHASES, phase_title
 
@@ -737,9 +738,40 @@ def _day_words(day: date, level: str, downtime: float, maintenance: float, langu
 def uptime_day_items(strip: UptimeStrip, incident_href: str, language: str = ENGLISH) -> Markup:
     """The strip's days as HTML list items, one a line: each focusable, its `aria-label` the whole detail. A day
     with incidents holds its detail with a link to each (`incident_href` + id + "/"); any other day is an empty
-    element whose detail the style sheet draws from its label. Built here rather than in the template: a site
-    with ten years of reports has hundreds of thousands of days, most of them alike."""
-    return Markup("\n".join(_day_item(day, incident_href, language) for day in strip.days))
+    element whose detail the style sheet draws from its label, and a run of such days that say the same but for
+    their date is one element, `style="--days:n"`, drawn as n bars (templates/public/theme/assets/uptime.css):
+    one focus stop rather than n, and most of a report's bytes saved. Built here rather than in the template: a
+    site with ten years of reports has hundreds of thousands of days, most of them alike."""
+    return Markup("\n".join(_run_item(run, incident_href, language) for run in uptime_runs(strip.days)))
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def uptime_runs(days: Sequence[UptimeDay]) -> Iterator[Sequence[UptimeDay]]:
+    """The strip's elements in order, as their days: a run of consecutive days of one level with no incidents,
+    downtime or maintenance, else one day alone. Days with minutes are left alone even when alike: a run would
+    say "under maintenance for 2 hours" of several days, which reads as 2 hours in all."""
+    start, previous_key = 0, None
+    for index, day in enumerate(days):
+        # what a day must share with the day before to join its run: its level and its date less its position
+        key = (
+            None
+            if day.incidents or day.downtime_minutes or day.maintenance_minutes
+            else (day.level, day.day - index * ONE_DAY)
+        )
+        if index and (key is None or key != previous_key):
+            yield days[start:index]
+            start = index
+        previous_key = key
+    if days:
+        yield days[start:]
+
+
+def _run_item(run: Sequence[UptimeDay], incident_href: str, language: str) -> str:
+    if len(run) == 1:
+        return _day_item(run[0], incident_href, language)
+    return _quiet_run_item(run[0].day, run[-1].day, len(run), run[0].level, language)
 
 
 def _day_item(day: UptimeDay, incident_href: str, language: str) -> str:
@@ -759,7 +791,16 @@ def _day_item(day: UptimeDay, incident_href: str, language: str) -> str:
 
 @lru_cache(maxsize=8192)
 def _quiet_item(day: date, level: str, downtime: float, maintenance: float, language: str) -> str:
-    # An operational day, the commonest, has no data-level: the style sheet's default colour is operational's.
-    level_attribute = "" if level == OPERATIONAL else f' data-level="{escape(level)}"'
     said = html_text(_day_words(day, level, downtime, maintenance, language))
-    return f'<li{level_attribute} tabindex="0" aria-label="{said}"></li>'
+    return f'<li{_level_attribute(level)} tabindex="0" aria-label="{said}"></li>'
+
+
+@lru_cache(maxsize=4096)  # a run inside a 90-day window is in the three months' reports that show it
+def _quiet_run_item(first: date, last: date, count: int, level: str, language: str) -> str:
+    said = html_text(days_words(first, last, level, 0.0, 0.0, language))
+    return f'<li{_level_attribute(level)} style="--days:{count}" tabindex="0" aria-label="{said}"></li>'
+
+
+def _level_attribute(level: str) -> str:
+    # An operational day, the commonest, has no data-level: the style sheet's default colour is operational's.
+    return "" if level == OPERATIONAL else f' data-level="{escape(level)}"'

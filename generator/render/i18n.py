@@ -244,12 +244,31 @@ def status_mark(status: str, language: str) -> Markup:
 
 def day_words(day_shown: date, level: str, downtime: float, maintenance: float, language: str) -> str:
     """What an uptime strip's day says (render/charts.py): 14 October 2026: 21 minutes of downtime, partial
-    outage. Whole sentences, one message each, since the order of their parts is the language's."""
+    outage."""
+    return _strip_sentence(long_date(day_shown, language), level, downtime, maintenance, language)
+
+
+def days_words(first: date, last: date, level: str, downtime: float, maintenance: float, language: str) -> str:
+    """What a run of alike days of an uptime strip says, as one element (render/charts.py): 4 March 2024 to
+    12 March 2024: no downtime, operational. The day's sentence with the span's words for its date."""
+    span = translations(language).gettext("%(first)s to %(last)s") % {
+        "first": long_date(first, language),
+        "last": long_date(last, language),
+    }
+    return _strip_sentence(span, level, downtime, maintenance, language)
+
+
+def _strip_sentence(when: str, level: str, downtime: float, maintenance: float, language: str) -> str:
+    """A strip element's sentence about `when` (a date or a span, in words). Whole sentences, one message each,
+    since the order of their parts is the language's."""
     t = translations(language)
-    values = {"day": long_date(day_shown, language), "level": word(level, language)}
+    values = {"day": when, "level": word(level, language)}
     if level == NOT_MEASURED:
         return t.gettext("%(day)s: %(level)s.") % values
-    values |= {"downtime": minutes_words(downtime, language), "planned": minutes_words(maintenance, language)}
+    if downtime > 0:  # the minutes in words only where a sentence says them: most days have none
+        values["downtime"] = minutes_words(downtime, language)
+    if maintenance > 0:
+        values["planned"] = minutes_words(maintenance, language)
     if maintenance <= 0:
         if downtime > 0:
             return t.gettext("%(day)s: %(downtime)s of downtime, %(level)s.") % values
@@ -435,6 +454,7 @@ __all__ = [
     "capital_word",
     "config_environment",
     "day_words",
+    "days_words",
     "extract_vocabulary",
     "feed_wording",
     "incidents_heading",
