@@ -22,6 +22,7 @@ from mkdocs.structure.files import File, Files, InclusionLevel
 from generator.findings import BuildError, Finding, InvalidRecordsError, Severity, format_text, has_errors
 from generator.plain_text import PlainTextExtension
 from generator.search_index import index_site, page_search
+from generator.theme_icons import ICONS_FILE, Icon, icons_file, read_icons, shared_icons, theme_icon_names
 
 log = get_plugin_logger(__name__)
 # The sections of a post-mortem that Material's search skips carry this attribute (templates/site/postmortem.md.j2);
@@ -68,6 +69,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         self.supplied_pages: dict[str, str] | None = None  # the pages to build instead of generating them
         self.preview: Preview | None = None  # what `incidentkb serve` keeps between builds
         self._held: tuple[Any, str] | None = None  # a page and the tail it lends (see _show_search_its_part)
+        self._icons: list[Icon] = []  # the theme's icons, which pages refer to in assets/icons.svg (theme_icons.py)
 
     def use_pages(self, pages: Mapping[str, str]) -> None:
         """Build these generated pages instead of generating them: `incidentkb build` has done so already."""
@@ -104,8 +106,11 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
             files.append(File.generated(config, path, content=content, inclusion=inclusion))
         if files.get_file_from_path(STYLE_SHEET) is None:  # an authored one of that name is the knowledge base's own
             files.append(File.generated(config, STYLE_SHEET, content=STYLE_SHEET_TEXT))
-        if files.get_file_from_path(PALETTE_ICONS) is None and (icons := palette_icons(config)):
-            files.append(File.generated(config, PALETTE_ICONS, content=icons))
+        self._icons = read_icons(theme_icon_names(config.theme), config.theme.dirs)
+        if self._icons and files.get_file_from_path(ICONS_FILE) is None:
+            files.append(File.generated(config, ICONS_FILE, content=icons_file(self._icons)))
+        else:
+            self._icons = []  # an authored assets/icons.svg is the knowledge base's own: pages keep their icons
         return files
 
     # With Pagefind (the default), the theme marks what Pagefind indexes (main.html reads page.meta["pagefind"]) and
@@ -142,6 +147,12 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
 
     # In a preview of invalid records, every page, the 404 page too, starts with the findings: `incidentkb serve`
     # adds them to each page as it sends it (generator/serve.py), so that the built site stays the last valid one.
+
+    # Each page's copies of the theme's icons refer to assets/icons.svg instead (generator/theme_icons.py).
+    def on_post_page(self, output: str, /, *, page: Any, config: Any) -> str:
+        if page.url == "404.html":  # served at any depth, where its relative links would not hold
+            return output
+        return shared_icons(output, self._icons, page.url)
 
     # The site is still the build's staging folder here (generator/site.py): a failed index fails the build.
     def on_post_build(self, *, config: Any) -> None:
@@ -208,7 +219,6 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
 
 # The style sheet of the generated pages: the public site's theme folder holds the same file (mkdocs.yml.j2).
 STYLE_SHEET = "assets/uptime.css"
-PALETTE_ICONS = "assets/palette-icons.svg"  # the toggle's icons (templates/site/theme/partials/palette.html)
 STYLE_SHEET_TEXT = (files("generator") / "templates" / "public" / "theme" / STYLE_SHEET).read_text(encoding="utf-8")
 NO_VALID_VERSION = (files("generator") / "templates" / "serve" / "no-valid-version.md").read_text(encoding="utf-8")
 # Where the banner goes: at the start of the page's content, else at the top.
@@ -244,36 +254,6 @@ def add_site_theme(config: Any, *, pagefind: bool = True) -> None:
             config.extra_css.append(style)
         if script not in map(str, config.extra_javascript):
             config.extra_javascript.append(script)
-
-
-def palette_icons(config: Any) -> str:
-    """The palette toggle's icons as one SVG file of symbols (empty with no toggle), each named as the site's partials/palette.html refers
-    to it (`material/brightness-7` is #material-brightness-7), read where Material's own `{% include ".icons/..." %}`
-    would find it: the theme's folders in order, so a custom_dir's icons win."""
-    names = sorted({option["toggle"]["icon"] for option in config.theme.get("palette") or [] if option.get("toggle")})
-    if not names:
-        return ""  # no toggle: no file
-    return f'<svg xmlns="http://www.w3.org/2000/svg">{"".join(_icon_symbol(config, name) for name in names)}</svg>\n'
-
-
-_ICON = re.compile(r"\s*<svg\b(?P<attributes>[^>]*)>(?P<inner>.*)</svg>\s*", re.S)
-_ICON_NAME = re.compile(r"[\w-]+(?:/[\w-]+)*")
-_VIEW_BOX = re.compile(r'\bviewBox="(?P<box>[-0-9. ]+)"')
-
-
-def _icon_symbol(config: Any, name: str) -> str:
-    # a name is folders and a file under .icons, as Jinja's loader would take it: no `..`, nothing to escape
-    found = _ICON_NAME.fullmatch(name) and next(
-        (path for folder in config.theme.dirs if (path := Path(folder) / ".icons" / f"{name}.svg").is_file()), None
-    )
-    if not found:
-        raise PluginError(f"theme.palette: the toggle icon {name!r} is not in the theme's .icons folders")
-    icon = _ICON.fullmatch(found.read_text(encoding="utf-8"))
-    if icon is None:
-        raise PluginError(f"{found}: not an SVG icon (one <svg> element)")
-    box = _VIEW_BOX.search(icon["attributes"])
-    view_box = box["box"] if box else "0 0 24 24"
-    return f'<symbol id="{name.replace("/", "-")}" viewBox="{view_box}">{icon["inner"]}</symbol>'
 
 
 def findings_banner(findings: list[Finding], *, shown: bool) -> str:

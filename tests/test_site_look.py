@@ -16,7 +16,6 @@ internal-phone-postmortem.png (nothing is written into the repository otherwise)
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any
 
 import pytest
 from support import REPO, TESTS, chromium_browser, example_incidents, example_site, serve
+
+from generator.theme_icons import THEME_ICONS
 
 AXE = TESTS / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 SCREENSHOTS = os.environ.get("INCIDENTKB_SCREENSHOTS") == "1"
@@ -350,29 +351,69 @@ def _palette_state(page: Any) -> tuple[str, str, str]:
 
 
 MATERIAL_TEMPLATES = Path(str(files("material") / "templates"))
+ICON_FILES = {
+    name.replace("/", "-"): name
+    for name in [*THEME_ICONS.values(), "material/brightness-auto", "material/brightness-7", "material/brightness-4"]
+}
 
 
-def test_each_palette_icon_is_drawn_from_the_shared_file_as_materials_own(
-    browser: Any, base_url: str, pages: dict[str, str]
+# Every icon drawn from the shared file with a box on screen, marked for the test: its mark, name and box.
+ICONS_ON_SCREEN = """(round) => [...document.querySelectorAll("svg > use")].map((use, index) => {
+  const svg = use.parentElement, box = svg.getBoundingClientRect(), mark = `${round}-${index}`;
+  svg.setAttribute("data-test-icon", mark);
+  return {mark, name: use.getAttribute("href").split("#")[1],
+          box: {x: box.x - 1, y: box.y - 1, width: box.width + 2, height: box.height + 2}};
+}).filter(({box}) => box.width > 2 && box.x >= 0 && box.y >= 0 && box.x + box.width <= innerWidth
+                     && box.y + box.height <= innerHeight)"""
+
+
+@pytest.mark.parametrize("viewport", [LAPTOP, PHONE], ids=["1280", "390"])
+def test_each_icon_is_drawn_from_the_shared_file_as_materials_own(
+    browser: Any, base_url: str, pages: dict[str, str], viewport: dict[str, int]
 ) -> None:
-    """The toggle's icons come from assets/palette-icons.svg (templates/site/theme/partials/palette.html), not
-    inlined on every page: each of the three, as shown, looks exactly as Material's icon inlined in its place."""
-    page = open_page(browser, base_url, pages["post-mortem from the issue"], viewport=LAPTOP)
-    for _ in range(3):
+    """The theme's icons come from assets/icons.svg (generator/theme_icons.py), not inlined on every page: each
+    one on screen (the logo, the menu on a phone, search, the palette toggle in each of its three states, back to
+    top) looks exactly as Material's own icon inlined in its place. An icon counts as shown where the screen
+    changes without it; the ones a reader must see are required."""
+    page = open_page(browser, base_url, pages["post-mortem from the issue"], viewport=viewport)
+    page.mouse.wheel(0, 1500)  # scrolled down, then a little up: Material shows "Back to top"
+    page.wait_for_timeout(300)
+    page.mouse.wheel(0, -200)
+    page.wait_for_timeout(800)
+    seen: set[str] = set()
+    for round in range(3):  # the palette's three states each show another icon
+        for icon in page.evaluate(ICONS_ON_SCREEN, round):
+            svg = page.locator(f"[data-test-icon='{icon['mark']}']")
+            drawn = page.screenshot(clip=icon["box"])
+            inline = (MATERIAL_TEMPLATES / ".icons" / f"{ICON_FILES[icon['name']]}.svg").read_text(encoding="utf-8")
+            svg.evaluate(REPLACE_DRAWING, inline)
+            as_material = page.screenshot(clip=icon["box"])
+            svg.evaluate("(svg) => { svg.innerHTML = ''; }")
+            if page.screenshot(clip=icon["box"]) == as_material:
+                continue  # hidden here (another state's icon, or covered): not shown either way
+            assert drawn == as_material, f"{icon['name']} is not drawn as Material's own icon"
+            seen.add(icon["name"])
+        page.reload(wait_until="load")  # the icons as built again, then the next palette state
         label = page.locator("form[data-md-component=palette] label:visible")
-        icon = label.locator("use").get_attribute("href") or ""
-        assert re.fullmatch(r"(\.\./)*assets/palette-icons\.svg#[\w-]+", icon), icon
-        drawn = label.screenshot()
-        name = icon.split("#", 1)[1].replace("-", "/", 1)  # material-brightness-7 is material/brightness-7
-        inline = (MATERIAL_TEMPLATES / ".icons" / f"{name}.svg").read_text(encoding="utf-8")
-        label.evaluate("(label, svg) => { label.querySelector('svg').outerHTML = svg; }", inline)
-        assert label.screenshot() == drawn, f"{name} is not drawn as Material's own icon"
-        label.evaluate("(label) => { label.querySelector('svg').style.visibility = 'hidden'; }")
-        assert label.screenshot() != drawn, f"{name}: the button looks the same with no icon"
         before = page.evaluate("() => document.body.getAttribute('data-md-color-media')")
         label.click()
         page.wait_for_function(f"() => document.body.getAttribute('data-md-color-media') !== {before!r}")
+        page.mouse.wheel(0, 1500)
+        page.wait_for_timeout(300)
+        page.mouse.wheel(0, -200)
+        page.wait_for_timeout(800)
+    expected = {"material-magnify", "material-brightness-auto", "material-brightness-7", "material-brightness-4"}
+    expected |= {
+        "material-arrow-up",
+        "material-menu" if viewport is PHONE else "material-library",
+    }  # a phone's logo is in the menu
+    assert expected <= seen, f"not seen: {sorted(expected - seen)}"
     page.context.close()
+
+
+REPLACE_DRAWING = """(svg, inline) => {
+  svg.innerHTML = new DOMParser().parseFromString(inline, "image/svg+xml").documentElement.innerHTML;
+}"""
 
 
 # --- axe-core -----------------------------------------------------------------------------------------------
