@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -37,7 +38,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from support import (
     assert_ok,
+    build,
     chromium_browser,
+    copy_kb,
     incident,
     make_kb,
     run_cli,
@@ -271,6 +274,54 @@ def open_page(browser: Any, url: str, width: int = 1200, height: int = 900) -> A
     return page
 
 
+# --- what a screen reader reads -------------------------------------------------------------------------------------
+
+
+def _ax_name(cdp: Any, node: dict[str, Any]) -> str:
+    """The name Chromium's accessibility tree gives one DOM node (CDP Accessibility.getPartialAXTree): what a
+    screen reader announces for it. An ignored node has none."""
+    found = cdp.send("Accessibility.getPartialAXTree", {**node, "fetchRelatives": False})["nodes"][0]
+    return "" if found.get("ignored") else str(found.get("name", {}).get("value", ""))
+
+
+def accessible_names(page: Any, selector: str) -> list[str]:
+    """The accessible name of each element `selector` matches, in document order, from Chromium's tree."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        root = cdp.send("DOM.getDocument", {"depth": 0})["root"]["nodeId"]
+        nodes = cdp.send("DOM.querySelectorAll", {"nodeId": root, "selector": selector})["nodeIds"]
+        return [_ax_name(cdp, {"nodeId": node}) for node in nodes]
+    finally:
+        cdp.detach()
+
+
+def focused_name(page: Any) -> str:
+    """The accessible name of the element that has the focus."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        focused = cdp.send("Runtime.evaluate", {"expression": "document.activeElement"})["result"]["objectId"]
+        return _ax_name(cdp, {"objectId": focused})
+    finally:
+        cdp.detach()
+
+
+def markup_names(html: str) -> list[str]:
+    """Each strip element's name as its markup gives it: its aria-label, else the text of the element its
+    aria-labelledby names (a line break read as a space). The browser tests check Chromium reads the same."""
+    names = []
+    for item in re.findall(r"<li[^>]*>.*?</li>", html):
+        label = re.match(r'<li[^>]* aria-label="([^"]*)"', item)
+        if label:
+            names.append(unescape(label.group(1)))
+            continue
+        named = re.match(r'<li[^>]* aria-labelledby="([^"]+)"', item)
+        assert named, item
+        detail = re.search(rf'<[a-z]+ [^>]*id="{re.escape(named.group(1))}"[^>]*>(.*?)</span></li>', item)
+        assert detail, item
+        names.append(unescape(re.sub(r"<[^>]+>", "", detail.group(1).replace("<br>", " "))))
+    return names
+
+
 # --- reading pixels -------------------------------------------------------------------------------------------------
 
 
@@ -328,7 +379,7 @@ GEOMETRY = """strip => {
     gap: parseFloat(getComputedStyle(list).columnGap),
     summary: strip.querySelector(".ikb-uptime-summary").innerText,
     days: Array.from(list.children, li => ({
-      label: li.getAttribute("aria-label"), box: box(li), focusable: li.tabIndex === 0,
+      box: box(li), focusable: li.tabIndex === 0,
       days: getComputedStyle(li).getPropertyValue("--days").trim()})),
     legend: Array.from(strip.querySelectorAll(".ikb-uptime-legend > li"), li => ({
       words: li.innerText.trim(), box: box(li.querySelector(".ikb-uptime-swatch"))})),
@@ -347,11 +398,15 @@ def day_bars(element: dict[str, Any], gap: float) -> list[dict[str, float]]:
 def read_strips(page: Any) -> dict[str, dict[str, Any]]:
     """Each strip on the page by service name: its days (the label of the element holding it, the colour Chromium
     painted in the middle of the day's bar, whether the element is focusable), its elements (label and --days),
-    its legend (words and the painted colour of each swatch) and its summary."""
+    its legend (words and the painted colour of each swatch) and its summary. An element's label is its accessible
+    name in Chromium's tree."""
     strips = {}
+    names = iter(accessible_names(page, ".ikb-uptime-days > li"))
     for strip in page.locator(".ikb-uptime").all():
         strip.scroll_into_view_if_needed()
         shown = strip.evaluate(GEOMETRY)
+        for element in shown["days"]:
+            element["label"] = next(names)
         _, _, rows = png_pixels(strip.screenshot(animations="disabled", scale="css"))
         origin = shown["box"]
 
@@ -413,14 +468,12 @@ def test_every_day_is_painted_in_the_colour_of_its_worst_level(
 
 
 def test_the_words_of_each_day_follow_its_level(browser: Any, public: str) -> None:
-    """Each element's label says its date (a run's first and last), its downtime and its level in the tables'
-    words, and the incidents; the days of a run all have its level and no incident."""
+    """Each element's accessible name (in Chromium's tree: a quiet element's aria-label, an incident day's detail)
+    says its date (a run's first and last), its downtime and its level in the tables' words, and the incidents;
+    the days of a run all have its level and no incident."""
     page = open_page(browser, f"{public}reports/2026-10/")
     try:
-        labels = page.eval_on_selector_all(
-            ".ikb-uptime-days[aria-label^='Uptime of API,'] > li",
-            "items => items.map(i => i.getAttribute('aria-label'))",
-        )
+        labels = accessible_names(page, ".ikb-uptime-days[aria-label^='Uptime of API,'] > li")
     finally:
         page.close()
     days = strip_days(date(2026, 10, 31))
@@ -444,8 +497,9 @@ def test_the_words_of_each_day_follow_its_level(browser: Any, public: str) -> No
     # 25 October has 25 hours: its hour of major outage is 60 minutes, whatever the clock said
     assert by_day[date(2026, 10, 25)].startswith("25 October 2026: 1 hour of downtime, major outage.")
     # 30 minutes of partial outage (0.5) and an hour of degraded performance (0.1): 15 + 6 weighted minutes
+    # as the detail reads: no full stop after the last incident (the old aria-label had one)
     assert by_day[date(2026, 10, 14)] == (
-        f"14 October 2026: 21 minutes of downtime, partial outage. Incidents: {HOSTILE}; API second."
+        f"14 October 2026: 21 minutes of downtime, partial outage. Incidents: {HOSTILE}; API second"
     )
 
 
@@ -534,7 +588,8 @@ def test_a_day_is_its_worst_level_then_maintenance_then_operational() -> None:
 
 def render_strip(figures: list[DayFigure], incidents: dict[str, str], base: str = "../history/") -> str:
     template = markdown_environment().from_string(
-        '{% from "public/_uptime.md.j2" import strip %}{{ strip(uptime_strip(days, weights, titles), base) | safe }}'
+        '{% from "public/_uptime.md.j2" import strip %}'
+        "{{ strip(uptime_strip(days, weights, titles), base, key=1) | safe }}"
     )
     return template.render(days=figures, weights=WEIGHTS, titles=incidents, base=base)
 
@@ -608,7 +663,7 @@ def test_a_run_of_alike_quiet_days_is_one_element_and_nothing_else_is() -> None:
         (on[11], on[12]),
         (on[14], on[15]),
     ]
-    lines = str(uptime_day_items(strip, "../history/")).splitlines()
+    lines = str(uptime_day_items(strip, "../history/", 7)).splitlines()
     assert len(lines) == 9
     assert lines[0] == (
         '<li style="--days:3" tabindex="0" aria-label="1 March 2024 to 3 March 2024: no downtime, operational."></li>'
@@ -618,10 +673,15 @@ def test_a_run_of_alike_quiet_days_is_one_element_and_nothing_else_is() -> None:
         ' aria-label="4 March 2024: no downtime, under maintenance for 30 minutes."></li>'
     )
     assert lines[2] == lines[1].replace("4 March", "5 March")
-    assert lines[3].startswith('<li data-level="partial_outage" tabindex="0" aria-label="6 March 2024: 12 minutes')
-    assert '<a href="../history/INC-2024-001/">Slow</a>' in lines[3]
+    # a day with incidents is named by its detail, whose id is the strip's key and the day's place in the strip
+    assert lines[3] == (
+        '<li data-level="partial_outage" tabindex="0" aria-labelledby="u7.5"><span class="ikb-uptime-detail"'
+        ' id="u7.5">6 March 2024: 12 minutes of downtime, partial outage.<br>Incident:'
+        ' <a href="../history/INC-2024-001/">Slow</a></span></li>'
+    )
     assert lines[4] == '<li tabindex="0" aria-label="7 March 2024: no downtime, operational."></li>'
-    assert lines[5].startswith('<li data-level="operational" tabindex="0" aria-label="8 March 2024: no downtime,')
+    assert lines[5].startswith('<li data-level="operational" tabindex="0" aria-labelledby="u7.7"><span')
+    assert markup_names(lines[5]) == ["8 March 2024: no downtime, operational. Incident: INC-2024-002"]
     assert lines[6] == (
         '<li style="--days:3" tabindex="0" aria-label="9 March 2024 to 11 March 2024: no downtime, operational."></li>'
     )
@@ -631,10 +691,11 @@ def test_a_run_of_alike_quiet_days_is_one_element_and_nothing_else_is() -> None:
     )
     assert 'aria-label="15 March 2024 to 16 March 2024: not measured yet."' in lines[8]
     # in German, the span in the catalogue's words ("%(first)s to %(last)s") within the day's sentence
-    german = str(uptime_day_items(strip, "../history/", language="de")).splitlines()
+    german = str(uptime_day_items(strip, "../history/", 7, language="de")).splitlines()
     assert 'aria-label="1. März 2024 bis 3. März 2024: keine Ausfallzeit, in Betrieb."' in german[0]
     assert 'aria-label="12. März 2024 bis 13. März 2024: noch nicht gemessen."' in german[7]
     assert 'aria-label="7. März 2024: keine Ausfallzeit, in Betrieb."' in german[4]
+    assert markup_names(german[3]) == ["6. März 2024: 12 Minuten Ausfallzeit, Teilausfall. Störung: Slow"]
 
 
 def test_the_elements_of_a_real_strip_cover_its_days_once_in_order() -> None:
@@ -643,12 +704,12 @@ def test_the_elements_of_a_real_strip_cover_its_days_once_in_order() -> None:
     ends, a run's days all say the same but for the date, and no day of a run has an incident."""
     strip = recent_strip("api", windows_of("api"), CUTOFF, tz=ZONE, weights=WEIGHTS)
     runs = list(uptime_runs(strip.days))
-    labels = re.findall(r'<li[^>]* aria-label="([^"]*)"', str(uptime_day_items(strip, "history/")))
+    labels = markup_names(str(uptime_day_items(strip, "history/", 1)))
     assert len(labels) == len(runs) < 90
     assert sum(len(run) for run in runs) == 90
     assert [day for run in runs for day in run] == list(strip.days)
     for run, label in zip(runs, labels, strict=True):
-        assert label_days(unescape(label)) == (run[0].day, run[-1].day)
+        assert label_days(label) == (run[0].day, run[-1].day)
         assert [d.day for d in run] == [run[0].day + timedelta(days=i) for i in range(len(run))]
         if len(run) > 1:
             assert all(not d.incidents and not d.downtime_minutes and not d.maintenance_minutes for d in run)
@@ -658,6 +719,16 @@ def test_the_elements_of_a_real_strip_cover_its_days_once_in_order() -> None:
         alike = {uptime_day_words(d).split(": ", 1)[1] for d in (before[-1], after[0])}
         mergeable = not any(d.incidents or d.maintenance_minutes for d in (before[-1], after[0]))
         assert len(alike) == 2 or not mergeable, (before[-1], after[0])  # a run is as long as it can be
+
+
+def test_a_strip_without_a_key_is_refused() -> None:
+    """Two strips on a page without keys of their own would give their details the same ids."""
+    figures = daily_downtime("api", windows_of("api"), date(2026, 10, 14), 1, cutoff=CUTOFF, tz=ZONE, weights=WEIGHTS)
+    template = markdown_environment().from_string(
+        '{% from "public/_uptime.md.j2" import strip %}{{ strip(uptime_strip(days, weights), "x/") | safe }}'
+    )
+    with pytest.raises(ValueError, match="key="):
+        template.render(days=figures, weights=WEIGHTS)
 
 
 def test_the_home_page_entry_point_ends_at_the_cut_off_and_links_from_the_site_root() -> None:
@@ -671,7 +742,7 @@ def test_the_home_page_entry_point_ends_at_the_cut_off_and_links_from_the_site_r
         markdown_environment()
         .from_string(
             '{% from "public/_uptime.md.j2" import strip %}'
-            '{{ strip(s, "history/", name="API", from_index=true) | safe }}'
+            '{{ strip(s, "history/", name="API", from_index=true, key=1) | safe }}'
         )
         .render(s=strip)
     )
@@ -683,15 +754,23 @@ def test_the_home_page_entry_point_ends_at_the_cut_off_and_links_from_the_site_r
 # --- keyboard, pointer and a phone ------------------------------------------------------------------------------
 
 
+# The focused element: a link, or a strip element and whether its detail is shown ('' or 'hidden ').
 FOCUSED = """() => {
   const e = document.activeElement;
   if (e.tagName === 'A') return 'link ' + e.getAttribute('href');
   const before = getComputedStyle(e, '::before');
   const detail = e.querySelector('.ikb-uptime-detail');
   const shown = e.matches(':empty') ? before.display === 'block' && before.content === JSON.stringify(
-      e.getAttribute('aria-label')) : detail !== null && detail.checkVisibility();
-  return (shown ? '' : 'hidden ') + e.getAttribute('aria-label');
+      e.getAttribute('aria-label')) : detail !== null && detail.checkVisibility({visibilityProperty: true});
+  return shown ? '' : 'hidden ';
 }"""
+
+
+def focused(page: Any) -> str:
+    """What has the focus: 'link <href>', else the element's accessible name, after 'hidden ' if its detail is
+    not shown."""
+    shown = page.evaluate(FOCUSED)
+    return shown if shown.startswith("link ") else shown + focused_name(page)
 
 
 def test_the_keyboard_reaches_every_day_and_the_links_in_its_detail(browser: Any, public: str) -> None:
@@ -705,7 +784,7 @@ def test_the_keyboard_reaches_every_day_and_the_links_in_its_detail(browser: Any
         days.first.focus()
         visited = []
         for _ in range(200):
-            visited.append(page.evaluate(FOCUSED))
+            visited.append(focused(page))
             if visited[-1].startswith("14 October 2026"):
                 break
             page.keyboard.press("Tab")
@@ -795,8 +874,7 @@ DRAW_EACH_DAY = """() => Array.from(document.querySelectorAll(".ikb-uptime-days"
 BOXES = """list => {
   const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.right]; };
   return {list: box(list), gap: parseFloat(getComputedStyle(list).columnGap), items: Array.from(list.children,
-    li => ({box: box(li), days: parseInt(li.style.getPropertyValue("--days") || "1"),
-            label: li.getAttribute("aria-label")}))};
+    li => ({box: box(li), days: parseInt(li.style.getPropertyValue("--days") || "1")}))};
 }"""
 
 
@@ -841,6 +919,8 @@ def test_a_run_is_drawn_as_its_days_were(browser: Any, public: str, width: int, 
         for index in strips:
             runs, lone = page.locator(f"#ikb-runs-{index}"), page.locator(f"#ikb-each-day-{index}")
             shown, each = runs.evaluate(BOXES), lone.evaluate(BOXES)
+            for element, name in zip(shown["items"], accessible_names(page, f"#ikb-runs-{index} > li"), strict=True):
+                element["label"] = name  # its accessible name: for a run, "<first> to <last>: ..."
             assert shown["gap"] == each["gap"] == gap
             assert shown["list"] == each["list"]  # the total width is unchanged
             assert len(each["items"]) == 90 and len(shown["items"]) < 90
@@ -947,3 +1027,64 @@ def test_both_sites_ship_the_style_sheet_and_show_the_strips(browser: Any, sites
             page.close()
     assert styled == [["flex", 90], ["flex", 90]]
     assert "INC-2026-301" in heading or "API first day" in heading  # the link reaches the incident's page
+
+
+# --- an incident day's accessible name, on the example knowledge base's public site ---------------------------------
+
+# Each strip element holding a detail: its id references, its detail's parts and every id on the page.
+INCIDENT_DAYS = """() => ({
+  ids: Array.from(document.querySelectorAll('[id]'), e => e.id),
+  days: Array.from(document.querySelectorAll('.ikb-uptime-days > li'), li => ({li, detail:
+      li.querySelector(':scope > .ikb-uptime-detail')})).filter(d => d.detail).map(({li, detail}) => ({
+    labelledby: li.getAttribute('aria-labelledby'), label: li.getAttribute('aria-label'), id: detail.id,
+    named: document.getElementById(li.getAttribute('aria-labelledby')) === detail,
+    sentence: detail.firstChild.textContent, heading: detail.childNodes[2].textContent.trim(),
+    links: Array.from(detail.querySelectorAll('a'), a => [a.textContent, a.getAttribute('href')]),
+  })),
+})"""
+
+
+@pytest.fixture(scope="module")
+def example_public(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The repository's example knowledge base (a copy), built as its public site and served."""
+    base = tmp_path_factory.mktemp("example-public")
+    site = base / "site"
+    assert_ok(build(copy_kb(base / "kb"), site, "--public"))
+    with serve(site) as origin:
+        yield origin
+
+
+@pytest.mark.parametrize("page_path", ["reports/2026-10/", ""])
+def test_an_incident_day_is_named_by_its_detail(browser: Any, example_public: str, page_path: str) -> None:
+    """A report and the home page: each day with incidents is named, in Chromium's accessibility tree, by its
+    detail (aria-labelledby, no copy of its words in an aria-label): the day's sentence, the heading and its
+    incidents' names, as the detail shows them on focus, both before it has the focus and with it; the ids are
+    unique on the page (the same incident is in several of its strips) and short; the detail is shown on focus,
+    only its own."""
+    page = open_page(browser, example_public + page_path)
+    try:
+        found = page.evaluate(INCIDENT_DAYS)
+        days = found["days"]
+        names = accessible_names(page, ".ikb-uptime-days > li:has(> .ikb-uptime-detail)")
+        assert len(days) == len(names) > 3
+        duplicates = [i for i, n in Counter(found["ids"]).items() if n > 1]
+        assert not duplicates, f"ids used twice on the page: {duplicates}"
+        shared = Counter(href for day in days for _, href in day["links"])
+        assert max(shared.values()) > 1  # an incident in several strips: the uniqueness above means something
+        items = page.locator(".ikb-uptime-days > li:has(> .ikb-uptime-detail)")
+        for index, (day, name) in enumerate(zip(days, names, strict=True)):
+            assert day["label"] is None and day["labelledby"] == day["id"] and day["named"], day
+            assert re.fullmatch(r"u\d{1,2}\.\d{1,2}", day["id"]), day["id"]
+            titles = [title for title, _ in day["links"]]
+            assert day["heading"] == ("Incident:" if len(titles) == 1 else "Incidents:"), day
+            assert re.fullmatch(r"\d{1,2} [A-Z][a-z]+ 20\d\d: .+ downtime, .+\.", day["sentence"]), day
+            said = f"{day['sentence']} {day['heading']} {'; '.join(titles)}"
+            assert name == said, (name, said)
+            item = items.nth(index)
+            item.focus()
+            detail = item.locator(".ikb-uptime-detail")
+            assert detail.is_visible() and page.locator(".ikb-uptime-detail:visible").count() == 1
+            assert " ".join(detail.inner_text().split("\n")) == said  # what it shows, in its two lines
+            assert focused_name(page) == said  # what a screen reader announces on the focus
+    finally:
+        page.close()

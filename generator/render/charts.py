@@ -735,14 +735,23 @@ def _day_words(day: date, level: str, downtime: float, maintenance: float, langu
     return day_words(day, level, downtime, maintenance, language)  # the sentences are the catalogue's (i18n.py)
 
 
-def uptime_day_items(strip: UptimeStrip, incident_href: str, language: str = ENGLISH) -> Markup:
-    """The strip's days as HTML list items, one a line: each focusable, its `aria-label` the whole detail. A day
-    with incidents holds its detail with a link to each (`incident_href` + id + "/"); any other day is an empty
-    element whose detail the style sheet draws from its label, and a run of such days that say the same but for
-    their date is one element, `style="--days:n"`, drawn as n bars (templates/public/theme/assets/uptime.css):
-    one focus stop rather than n, and most of a report's bytes saved. Built here rather than in the template: a
-    site with ten years of reports has hundreds of thousands of days, most of them alike."""
-    return Markup("\n".join(_run_item(run, incident_href, language) for run in uptime_runs(strip.days)))
+def uptime_day_items(strip: UptimeStrip, incident_href: str, key: int | None, language: str = ENGLISH) -> Markup:
+    """The strip's days as HTML list items, one a line, each focusable. A day with incidents holds its detail,
+    with a link to each (`incident_href` + id + "/"), and is named by it (`aria-labelledby`), so its words are in
+    the page once. Any other day is an empty element whose `aria-label` is its whole detail, drawn by the style
+    sheet, and a run of such days that say the same but for their date is one element, `style="--days:n"`, drawn
+    as n bars (templates/public/theme/assets/uptime.css): one focus stop rather than n, and most of a report's
+    bytes saved. `key` (a number) tells the strip from the page's others: a detail's id is "u<key>.<n>", n its
+    day's place in the strip, so ids are short and unique on a page whose strips have keys of their own (a heading's
+    id never has a dot). Built here rather than in the template: a site with ten years of reports has hundreds of
+    thousands of days, most of them alike."""
+    if not isinstance(key, int):  # a template that forgot it would give two strips the same ids
+        raise ValueError(f"an uptime strip needs a number, key=, to tell it from a page's other strips, not {key!r}")
+    items, place = [], 0
+    for run in uptime_runs(strip.days):
+        items.append(_run_item(run, f"u{key}.{place}", incident_href, language))
+        place += len(run)
+    return Markup("\n".join(items))
 
 
 ONE_DAY = timedelta(days=1)
@@ -768,24 +777,25 @@ def uptime_runs(days: Sequence[UptimeDay]) -> Iterator[Sequence[UptimeDay]]:
         yield days[start:]
 
 
-def _run_item(run: Sequence[UptimeDay], incident_href: str, language: str) -> str:
+def _run_item(run: Sequence[UptimeDay], detail_id: str, incident_href: str, language: str) -> str:
     if len(run) == 1:
-        return _day_item(run[0], incident_href, language)
+        return _day_item(run[0], detail_id, incident_href, language)
     return _quiet_run_item(run[0].day, run[-1].day, len(run), run[0].level, language)
 
 
-def _day_item(day: UptimeDay, incident_href: str, language: str) -> str:
+def _day_item(day: UptimeDay, detail_id: str, incident_href: str, language: str) -> str:
+    """A day alone. With incidents, its accessible name is its detail (a hidden element can name another): the
+    sentence, then the heading and the incidents' names, as the detail shows them."""
     if not day.incidents:
         return _quiet_item(day.day, day.level, day.downtime_minutes, day.maintenance_minutes, language)
     said = uptime_day_words(day, language)
     heading = incidents_heading(len(day.incidents), language)
-    names = "; ".join(i.name for i in day.incidents)
     links = "; ".join(
         f'<a href="{escape(incident_href + quote(i.id, safe="") + "/")}">{html_text(i.name)}</a>' for i in day.incidents
     )
     return (
-        f'<li data-level="{escape(day.level)}" tabindex="0" aria-label="{html_text(f"{said} {heading} {names}.")}">'
-        f'<span class="ikb-uptime-detail">{html_text(said)}<br>{heading} {links}</span></li>'
+        f'<li data-level="{escape(day.level)}" tabindex="0" aria-labelledby="{detail_id}">'
+        f'<span class="ikb-uptime-detail" id="{detail_id}">{html_text(said)}<br>{heading} {links}</span></li>'
     )
 
 
