@@ -383,3 +383,27 @@ def test_a_report_of_an_edit_already_seen_builds_nothing(tmp_path: Path) -> None
         assert len(rebuilds) == 2 and re.fullmatch(expected, rebuilds[1]), out.getvalue()
     finally:
         session.stop()
+
+
+def test_the_search_index_is_refreshed_at_a_lower_priority_than_the_next_edit() -> None:
+    """serve's finisher thread (Pagefind) and what it starts run at nice 10; the rest of serve is left as it was."""
+    from generator.serve import _lower_this_threads_priority
+
+    def nice(tid: int | None = None) -> int:
+        path = f"/proc/self/task/{tid}/stat" if tid else "/proc/self/stat"
+        return int(Path(path).read_text().rsplit(")", 1)[1].split()[16])  # field 19: nice
+
+    seen: dict[str, int] = {}
+
+    def finisher() -> None:
+        _lower_this_threads_priority()
+        seen["thread"] = nice(threading.get_native_id())
+        child = subprocess.run(["sh", "-c", "cut -d' ' -f19 /proc/$$/stat"], capture_output=True, text=True)
+        seen["child"] = int(child.stdout)
+
+    before = nice(threading.get_native_id())
+    thread = threading.Thread(target=finisher)
+    thread.start()
+    thread.join()
+    assert seen == {"thread": before + 10, "child": before + 10}
+    assert nice(threading.get_native_id()) == before
