@@ -4,7 +4,7 @@ their findings on every page while they are invalid (see Preview)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -55,9 +55,6 @@ class Preview:
 
     pages: dict[str, str] | None = None  # the generated pages of the last valid knowledge base
     findings: list[Finding] = field(default_factory=list)  # the latest generation's: its errors, or its warnings
-    # Called between the pages the search indexer copies: serve waits there while it previews an edit (the copying
-    # is Python work, which would share the interpreter with the preview)
-    hold_indexing: Callable[[], object] | None = None
 
     @property
     def invalid(self) -> bool:
@@ -162,7 +159,7 @@ class IncidentKBPlugin(BasePlugin[IncidentKBConfig]):
         if self.config.search != "pagefind":
             return
         try:
-            summary = index_site(Path(config["site_dir"]), self.preview.hold_indexing if self.preview else None)
+            summary = index_site(Path(config["site_dir"]))
         except BuildError as exc:
             raise PluginError(str(exc)) from None
         log.info("search: Pagefind %s indexed %d pages (%.1f MB)", summary.version, summary.pages, summary.bytes / 1e6)

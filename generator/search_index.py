@@ -20,7 +20,6 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -89,15 +88,14 @@ class IndexSummary:
     version: str  # the Pagefind that made it, as it names itself ("v1.6.0 (Extended)")
 
 
-def index_site(site_dir: Path, between_pages: Callable[[], object] | None = None) -> IndexSummary:
+def index_site(site_dir: Path) -> IndexSummary:
     """Index the built site in `site_dir` (into site_dir/pagefind). BuildError, with Pagefind's own message, if the
-    indexer is missing, fails, or indexes no page (the theme then did not mark any, and search would be empty).
-    `between_pages` is called after each page copied for the indexer (serve holds the copying there)."""
+    indexer is missing, fails, or indexes no page (the theme then did not mark any, and search would be empty)."""
     executable = _executable()
     shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)
     # Inside the site: a build that is killed meanwhile throws it away with its staging folder.
     with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=site_dir) as scratch:
-        if not _copy_searched_pages(site_dir, Path(scratch), between_pages):
+        if not _copy_searched_pages(site_dir, Path(scratch)):
             raise BuildError(f"the search index (Pagefind): no page of {site_dir} is marked data-pagefind-body")
         output = _run_indexer(executable, Path(scratch), site_dir / BUNDLE)
     pages = _indexed_pages(output)
@@ -122,7 +120,7 @@ _SEARCHED = "data-pagefind-body"
 _OPEN_TAG_SO_FAR = re.compile(r"<[a-zA-Z][\w-]*\s[^<>]*\Z")  # from a tag's "<" up to one of its attributes
 
 
-def _copy_searched_pages(site_dir: Path, scratch: Path, between_pages: Callable[[], object] | None = None) -> int:
+def _copy_searched_pages(site_dir: Path, scratch: Path) -> int:
     """Copy the pages the theme marked for search into `scratch`, from the searched element on and spaced as
     _BLOCK_START says; how many."""
     copied = 0
@@ -139,8 +137,6 @@ def _copy_searched_pages(site_dir: Path, scratch: Path, between_pages: Callable[
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_searched_part(text), encoding="utf-8")
             copied += 1
-            if between_pages is not None:
-                between_pages()
     return copied
 
 

@@ -63,7 +63,6 @@ from generator.workers import available_cpus
 Stamp = tuple[int, int, int]  # a file's st_mtime_ns, st_size and st_ino: any change of content or by rename
 SHOWN_CHANGES = 3  # changed files named in a rebuild line; the rest are counted
 PREVIEW_WAIT = 3.0  # seconds the quick preview waits for a build under way to finish before leaving it the edit
-HOLD_INDEXING = 10.0  # seconds the search indexer's copying waits at most for an edit's preview to be shown
 # What the native watcher is told of: writes, not reads (a regeneration opens every record, 20,000 events at 10,000)
 EDITS: list[type[FileSystemEvent]] = [
     FileCreatedEvent,
@@ -89,10 +88,7 @@ class LivePreview:
         self.site_dir.symlink_to(empty.name)
         self.out, self.err = out, err
         self.jobs = jobs or available_cpus()
-        self.preview = Preview(hold_indexing=self._hold_indexing)
-        self._not_previewing = threading.Event()  # cleared from an edit's arrival until its summaries are shown
-        self._not_previewing.set()
-        self._previewing_since = 0.0
+        self.preview = Preview()
         self.cache = GenerationCache()
         self.quick = QuickPreview(self.cache)  # the edits shown before the next generation
         self.site: IncrementalSite | None = None  # the served build, while it can be updated page by page
@@ -140,9 +136,6 @@ class LivePreview:
         changed = self._take_changes()
         if changed == []:
             return
-        if changed and self._records_only(changed):
-            self._previewing_since = time.monotonic()
-            self._not_previewing.clear()  # the search indexer's copying waits until the follower has shown it
         if changed:
             self._quick_preview(started, changed)
         with self._queue:
@@ -177,7 +170,6 @@ class LivePreview:
         with self._queue:
             self._stopping = True
             self._queue.notify_all()
-        self._not_previewing.set()
         for thread in (self._follower, self._finisher):
             if thread is not None:
                 thread.join()
@@ -204,11 +196,8 @@ class LivePreview:
                 self._following = True
             try:
                 if changed:  # the records' own pages (if the builder could not), then the pages summarising them
-                    try:
-                        self._quick_preview(started, changed)
-                        self._preview_summaries(started, changed)
-                    finally:
-                        self._not_previewing.set()
+                    self._quick_preview(started, changed)
+                    self._preview_summaries(started, changed)
                 self._regenerate(started, changed)
             except Exception as exc:  # never let the thread die: the next edit must still be built
                 self.failure = " ".join(f"{type(exc).__name__}: {exc}".split())
@@ -333,14 +322,6 @@ class LivePreview:
         _point(self.site_dir, staging)
         shutil.rmtree(old, ignore_errors=True)
         self.site = site if self.preview.pages is not None else None  # "no valid version yet" is built in full
-
-    def _hold_indexing(self) -> None:
-        """Where the search indexer's copying of pages waits while an edit is previewed, at most HOLD_INDEXING
-        seconds after the edit came (the index is never starved). The copying is Python work in this process: an
-        edit saved just after the last one's regeneration was shown 1.5 s later for it."""
-        left = self._previewing_since + HOLD_INDEXING - time.monotonic()
-        if left > 0:
-            self._not_previewing.wait(left)
 
     def _finish_later(self) -> None:
         """Have the plugin's work after a build (the Pagefind index) done again on the served site, in a thread of

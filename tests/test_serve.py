@@ -407,30 +407,3 @@ def test_the_search_index_is_refreshed_at_a_lower_priority_than_the_next_edit() 
     thread.join()
     assert seen == {"thread": before + 10, "child": before + 10}
     assert nice(threading.get_native_id()) == before
-
-
-def test_the_search_indexers_copying_waits_while_an_edit_is_previewed(tmp_path: Path) -> None:
-    """The Pagefind refresh copies every page in serve's own process; while an edit's pages are being shown it
-    waits (Preview.hold_indexing, called between pages) until the pages that summarise the edit are built."""
-    from io import StringIO
-
-    from generator.serve import LivePreview
-
-    kb = copy_kb(tmp_path / "kb", incidents=3)
-    (tmp_path / "scratch").mkdir()
-    out = StringIO()
-    session = LivePreview(kb / "mkdocs.yml", "127.0.0.1:0", tmp_path / "scratch", out=out, err=StringIO())
-    session.watched.extend(str(kb / part) for part in ("incidents", "services", "mkdocs.yml", "incidentkb.yml"))
-    session.rebuild()
-    try:
-        hold = session.preview.hold_indexing
-        assert hold is not None
-        hold()  # nothing previewed: no wait
-        assert "previewed" not in out.getvalue()
-        retitled(kb, records(kb)[0], "Held")
-        session.on_change()  # the record's own pages now; its summaries in the follower thread
-        hold()
-        assert "previewed summaries in" in out.getvalue(), out.getvalue()
-        assert session.wait_until_built(timeout=WAIT)
-    finally:
-        session.stop()
