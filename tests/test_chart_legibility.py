@@ -272,7 +272,7 @@ def _shown_charts(context: Any, base: str, page_name: str, viewport: int, files:
     page = context.new_page()
     page.set_viewport_size({"width": viewport, "height": 900})
     fetched: list[str] = []
-    page.on("request", lambda request: fetched.append(request.url) if ".svg" in request.url else None)
+    page.on("request", lambda request: fetched.append(request.url) if "/assets/charts/" in request.url else None)
     page.goto(base + page_name + "/")
     shown = []
     images = page.query_selector_all("article img")
