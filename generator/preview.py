@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -47,7 +46,6 @@ from generator.parallel_build import SEARCH_PLUGIN, Built, _qualified_name
 from generator.plain_text import PlainTextExtension
 from generator.render.pages import GROUPS_LISTED_ELSEWHERE, group_page, month_pages, render_analysis, render_postmortems
 from generator.rules import Context
-from generator.search_index import BUNDLE
 from generator.site import Generation, GenerationCache, weights_by_level
 from generator.validate import check_incident_file
 
@@ -110,15 +108,7 @@ class IncrementalSite:
         on_post_build = getattr(plugin, "on_post_build", None)
         if on_post_build is None:
             return
-        bundle = self.site_dir / BUNDLE
-        old = self.site_dir / ".incidentkb-bundle-old"
-        if bundle.is_dir():
-            shutil.rmtree(old, ignore_errors=True)
-            bundle.rename(old)  # Pagefind adds to a bundle; a full build starts without one
-        try:
-            on_post_build(config=self.config)
-        finally:
-            shutil.rmtree(old, ignore_errors=True)
+        on_post_build(config=self.config)  # the served bundle stays until the new one replaces it (index_site)
 
     def _build(self, paths: Sequence[str], pages: Mapping[str, str], *, splice: bool = False) -> bool:
         """Read and write `paths` again with their new content (`pages`), each page written as soon as it is read

@@ -92,12 +92,13 @@ def index_site(site_dir: Path) -> IndexSummary:
     """Index the built site in `site_dir` (into site_dir/pagefind). BuildError, with Pagefind's own message, if the
     indexer is missing, fails, or indexes no page (the theme then did not mark any, and search would be empty)."""
     executable = _executable()
-    shutil.rmtree(site_dir / BUNDLE, ignore_errors=True)
-    # Inside the site: a build that is killed meanwhile throws it away with its staging folder.
+    # Inside the site: a build that is killed meanwhile throws it away with its staging folder. The new bundle is
+    # made beside the old one, which `incidentkb serve` goes on serving until the new one takes its place.
     with tempfile.TemporaryDirectory(prefix=_SCRATCH, dir=site_dir) as scratch:
         if not _copy_searched_pages(site_dir, Path(scratch)):
             raise BuildError(f"the search index (Pagefind): no page of {site_dir} is marked data-pagefind-body")
-        output = _run_indexer(executable, Path(scratch), site_dir / BUNDLE)
+        output = _run_indexer(executable, Path(scratch) / "pages", Path(scratch) / BUNDLE)
+        _replace_folder(site_dir / BUNDLE, Path(scratch) / BUNDLE)
     pages = _indexed_pages(output)
     if not pages:
         raise BuildError(f"the search index (Pagefind) indexed no page of {site_dir}:\n{output.strip()[-2000:]}")
@@ -120,8 +121,19 @@ _SEARCHED = "data-pagefind-body"
 _OPEN_TAG_SO_FAR = re.compile(r"<[a-zA-Z][\w-]*\s[^<>]*\Z")  # from a tag's "<" up to one of its attributes
 
 
+def _replace_folder(target: Path, new: Path) -> None:
+    """Put the folder `new` at `target`: the old one (if any) is renamed away first and removed after, so a reader
+    finds one or the other but for the instant between two renames."""
+    old = target.with_name(f"{_SCRATCH}old-{target.name}")
+    if target.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        target.rename(old)
+    new.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
 def _copy_searched_pages(site_dir: Path, scratch: Path) -> int:
-    """Copy the pages the theme marked for search into `scratch`, from the searched element on and spaced as
+    """Copy the pages the theme marked for search into `scratch`/pages, from the searched element on and spaced as
     _BLOCK_START says; how many."""
     copied = 0
     for folder, subfolders, names in os.walk(site_dir):
@@ -133,7 +145,7 @@ def _copy_searched_pages(site_dir: Path, scratch: Path) -> int:
             text = source.read_text(encoding="utf-8")
             if _SEARCHED not in text:
                 continue
-            target = scratch / source.relative_to(site_dir)
+            target = scratch / "pages" / source.relative_to(site_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(_searched_part(text), encoding="utf-8")
             copied += 1

@@ -494,3 +494,32 @@ def test_the_site_is_indexed_by_the_pagefind_the_repository_pins(example: tuple[
     _, site = example
     entry = json.loads((site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8"))
     assert entry["version"] == pinned["pagefind"]
+
+
+def test_a_new_index_replaces_the_served_one_only_once_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`incidentkb serve` indexes the site it serves again after an edit: the old bundle stays in place (search
+    keeps working) while Pagefind runs, then the new one takes its place, and nothing of the old or of the page
+    copies is left beside it. A wrapper of the real indexer notes what the site holds while it runs."""
+    import stat
+
+    from generator.search_index import BINARY_VARIABLE, _executable, index_site
+
+    site = tmp_path / "site"
+    (site / "a").mkdir(parents=True)
+    (site / "a" / "index.html").write_text("<html><body><div data-pagefind-body><h1>T</h1>first</div>")
+    index_site(site)
+    old_entry = (site / "pagefind" / "pagefind-entry.json").read_text(encoding="utf-8")
+    (site / "a" / "index.html").write_text("<html><body><div data-pagefind-body><h1>T</h1>second words</div>")
+    seen = tmp_path / "seen"
+    wrapper = tmp_path / "pagefind-wrapper"
+    wrapper.write_text(
+        f'#!/bin/sh\ncat "{site}/pagefind/pagefind-entry.json" > "{seen}"\nexec "{_executable()}" "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv(BINARY_VARIABLE, str(wrapper))
+    assert index_site(site).pages == 1
+    assert seen.read_text(encoding="utf-8") == old_entry, "the served bundle was gone while Pagefind ran"
+    assert sorted(p.name for p in site.iterdir()) == ["a", "pagefind"]
+    fragments = list((site / "pagefind" / "fragment").iterdir())
+    assert len(fragments) == 1
