@@ -80,8 +80,10 @@ def staging_beside(target: Path, kind: str) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     clear_debris(target)
     made: list[Path] = []
-    try:  # made inside the try: a stop signal right after mkdtemp still removes the folder
-        made.append(Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-", dir=target.parent)))
+    try:  # made inside the try, with stop signals held until it is listed: one that came inside mkdtemp, after
+        # its mkdir, left the folder behind (CI saw it once)
+        with _interrupts_deferred():
+            made.append(Path(tempfile.mkdtemp(prefix=f".{target.name}.{kind}-{os.getpid()}-", dir=target.parent)))
         staging = made[0]
         staging.chmod(0o777 & ~_umask())  # mkdtemp makes 0700; a published site is readable like its subfolders
         yield staging

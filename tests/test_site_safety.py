@@ -198,6 +198,33 @@ def test_sigterm_stops_a_build_and_removes_its_staging_folder(kb: Path, tmp_path
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "site") == ["kb"]
 
 
+def test_a_stop_signal_inside_mkdtemp_still_removes_the_staging_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moment the test above aims at, made certain: SIGTERM (the command's handler: KeyboardInterrupt) arrives
+    after mkdtemp made the staging folder and before it returned. The folder must still go (it once stayed)."""
+    import tempfile
+
+    from generator.cli import _interrupt
+    from generator.output import staging_beside
+
+    real_mkdtemp = tempfile.mkdtemp
+
+    def signalled_inside(*args: object, **kwargs: object) -> str:
+        made = real_mkdtemp(*args, **kwargs)  # type: ignore[call-overload]
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at the next instruction, still inside this call
+        return str(made)
+
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    monkeypatch.setattr(tempfile, "mkdtemp", signalled_inside)
+    try:
+        with pytest.raises(KeyboardInterrupt), staging_beside(tmp_path / "site", "building"):
+            pytest.fail("the build ran on after the stop signal")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_read_only_parent_is_a_message(kb: Path, tmp_path: Path) -> None:
     locked = tmp_path / "locked"
     locked.mkdir()
